@@ -1,0 +1,15 @@
+# libnvc front: public types, I/O, metrics, container.
+nvcinclude_HEADERS += \
+	include/nvc/nvc.h \
+	include/nvc/common.h \
+	include/nvc/picture.h \
+	include/nvc/data.h
+
+libnvc_core_la_SOURCES += \
+	codec/internal.h \
+	codec/bytes.h \
+	codec/bytes.c \
+	codec/util.c \
+	codec/version.c \
+	codec/picture.c \
+	codec/data.c

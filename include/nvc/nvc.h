@@ -1,0 +1,12 @@
+/*
+ * nvc: neural image and video codec library. Umbrella header.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef NVC_NVC_H
+#define NVC_NVC_H
+
+#include "nvc/common.h"
+#include "nvc/picture.h"
+#include "nvc/data.h"
+
+#endif /* NVC_NVC_H */

@@ -1,0 +1,56 @@
+/*
+ * Shared helpers for the Check suites.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef NVC_TESTS_COMMON_H
+#define NVC_TESTS_COMMON_H
+
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Path of a file in the shared test media (NVC_TEST_DATA), or NULL when the
+ * media are absent. Static buffer: copy the result before the next call. */
+static inline const char *test_data_path(const char *rel)
+{
+    static char buf[4096];
+    const char *dir = getenv("NVC_TEST_DATA");
+    if (!dir)
+        dir = "../shared/data";
+    snprintf(buf, sizeof(buf), "%s/%s", dir, rel);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* A fresh temporary directory for a test's files (removed by the caller). */
+static inline char *test_tmpdir(void)
+{
+    char tmpl[] = "/tmp/nvc-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(d);
+    return strdup(d);
+}
+
+static inline void test_rmdir(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", dir);
+    free(dir);
+}
+
+/* Run a suite; returns the process exit status for `make check`. */
+static inline int test_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#endif /* NVC_TESTS_COMMON_H */

@@ -1,0 +1,23 @@
+# Unit tests (Check) and script tests. `make check` runs them all.
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENMP_CFLAGS) -Wno-missing-prototypes
+TEST_LDADD = libnvc_core.la $(CHECK_LIBS) $(NVC_DEP_LIBS)
+
+# Every public header compiles on its own.
+TESTS += tests/headers.sh
+EXTRA_DIST += tests/headers.sh tests/common.h
+
+if HAVE_CHECK
+check_PROGRAMS += tests/test_core
+tests_test_core_SOURCES = tests/test_core.c tests/common.h
+tests_test_core_CFLAGS = $(TEST_CFLAGS)
+tests_test_core_LDADD = $(TEST_LDADD)
+TESTS += tests/test_core
+
+if HAVE_CUDA
+check_PROGRAMS += tests/test_cuda
+tests_test_cuda_SOURCES = tests/test_cuda.c tests/common.h
+tests_test_cuda_CFLAGS = $(TEST_CFLAGS)
+tests_test_cuda_LDADD = $(TEST_LDADD)
+TESTS += tests/test_cuda
+endif
+endif
