@@ -1,1 +1,4 @@
-# Command-line tools.
+# Command-line tools. Each links libnvc (public API) plus tools/common.c.
+noinst_LTLIBRARIES += tools/libtoolcommon.la
+tools_libtoolcommon_la_SOURCES = tools/common.c tools/common.h
+TOOL_LDADD = tools/libtoolcommon.la libnvc.la $(NVC_DEP_LIBS)

@@ -1,0 +1,141 @@
+/*
+ * Helpers shared by the command-line tools.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/common.h"
+
+const char *tool_name = "nvc";
+volatile sig_atomic_t tool_interrupted;
+int tool_verbosity = NVC_LOG_WARNING;
+
+static void on_signal(int sig)
+{
+    if (tool_interrupted) /* second Ctrl-C: give up at once */
+        _exit(128 + sig);
+    tool_interrupted = 1;
+}
+
+void tool_init(const char *argv0)
+{
+    const char *slash = strrchr(argv0, '/');
+    tool_name = slash ? slash + 1 : argv0;
+    if (!strncmp(tool_name, "lt-", 3)) /* libtool wrapper */
+        tool_name += 3;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe becomes a write error we report */
+}
+
+static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
+{
+    if ((int)level > tool_verbosity)
+        return;
+    static const char *const prefix[] = { "", "warning: ", "", "debug: " };
+    fprintf(stderr, "%s: %s", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+NvcLogger tool_logger(void)
+{
+    return (NvcLogger){ .cookie = NULL, .callback = log_to_stderr };
+}
+
+static void vreport(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", tool_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void tool_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+}
+
+void tool_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    exit(1);
+}
+
+void tool_print_version(void)
+{
+    printf("%s (nvc) %s\n", tool_name, nvc_version());
+}
+
+long long tool_parse_int(const char *s, const char *what, long long min, long long max)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        tool_die("%s: '%s' is not an integer", what, s);
+    if (v < min || v > max)
+        tool_die("%s: %lld is outside %lld..%lld", what, v, min, max);
+    return v;
+}
+
+void tool_parse_size(const char *s, int *w, int *h)
+{
+    char *end;
+    errno = 0;
+    long a = strtol(s, &end, 10);
+    if (errno || end == s || (*end != 'x' && *end != 'X'))
+        tool_die("size '%s': expected WIDTHxHEIGHT", s);
+    const char *t = end + 1;
+    long b = strtol(t, &end, 10);
+    if (errno || end == t || *end)
+        tool_die("size '%s': expected WIDTHxHEIGHT", s);
+    if (a < 1 || b < 1 || a > NVC_MAX_DIMENSION || b > NVC_MAX_DIMENSION)
+        tool_die("size '%s': each dimension must be 1..%d", s, NVC_MAX_DIMENSION);
+    *w = (int)a;
+    *h = (int)b;
+}
+
+void tool_parse_rate(const char *s, int *num, int *den)
+{
+    char *end;
+    errno = 0;
+    if (strchr(s, '/')) {
+        long a = strtol(s, &end, 10);
+        if (errno || end == s || *end != '/')
+            tool_die("frame rate '%s': expected N, N/D or a decimal", s);
+        const char *t = end + 1;
+        long b = strtol(t, &end, 10);
+        if (errno || end == t || *end || a < 1 || b < 1 || a > INT32_MAX || b > INT32_MAX)
+            tool_die("frame rate '%s': expected N, N/D or a decimal", s);
+        *num = (int)a;
+        *den = (int)b;
+        return;
+    }
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 1e6)
+        tool_die("frame rate '%s': expected N, N/D or a decimal", s);
+    if (v == (double)(long)v) {
+        *num = (int)v;
+        *den = 1;
+    } else if (((long)(v * 1001 + 0.5)) % 1000 == 0) { /* 23.976, 29.97, 59.94 */
+        *num = (int)((long)(v * 1001 + 0.5));
+        *den = 1001;
+    } else {
+        *num = (int)(v * 1000 + 0.5);
+        *den = 1000;
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * Helpers shared by the command-line tools (not part of libnvc).
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef NVC_TOOLS_COMMON_H
+#define NVC_TOOLS_COMMON_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "nvc/common.h"
+
+/* Program name for messages ("nvc-info"); set by tool_init. */
+extern const char *tool_name;
+
+/* Set by SIGINT/SIGTERM after tool_init; long loops check it and stop cleanly
+ * (removing partial outputs) instead of dying mid-write. */
+extern volatile sig_atomic_t tool_interrupted;
+
+/* Record the program name, install the interrupt handlers. */
+void tool_init(const char *argv0);
+
+/* A logger printing "<tool>: message" lines on stderr for levels up to
+ * *verbosity (NVC_LOG_WARNING by default; -v raises it). */
+NvcLogger tool_logger(void);
+extern int tool_verbosity;
+
+/* Print "<tool>: message" on stderr (one line). */
+void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print the error and exit(1). */
+void tool_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* "<tool> (nvc) <version>" on stdout. */
+void tool_print_version(void);
+
+/* Parse a whole decimal integer in [min, max]; dies with a clear message
+ * naming `what` otherwise. */
+long long tool_parse_int(const char *s, const char *what, long long min, long long max);
+
+/* Parse "WxH" into w and h (1..NVC_MAX_DIMENSION); dies otherwise. */
+void tool_parse_size(const char *s, int *w, int *h);
+
+/* Parse a frame rate "30", "30000/1001" or "29.97" into num/den; dies otherwise. */
+void tool_parse_rate(const char *s, int *num, int *den);
+
+#endif /* NVC_TOOLS_COMMON_H */
