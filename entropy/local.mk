@@ -1,0 +1,1 @@
+# Entropy coding: rANS coder, integer CDF tables, priors, codebooks.
