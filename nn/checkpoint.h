@@ -1,0 +1,45 @@
+/*
+ * Versioned checkpoints of an arena's tensors (and optionally Adam state).
+ *
+ * Layout (big-endian):
+ *   "NVCCKPT\0", u32 version (1), u32 flags (bit 0: Adam moments follow),
+ *   u64 step, u32 tensor count, then per tensor: u16 name length, name,
+ *   u8 ndim, u32 dims[ndim]; then every tensor's floats (IEEE bits as u32),
+ *   then, with bit 0, the first then the second moments in the same order;
+ *   u32 CRC-32 (IEEE) of all the bytes before it.
+ * Loading refuses a file whose checksum, magic, version, tensor names or
+ * shapes do not match the model, with a message saying which.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef NVC_NN_CHECKPOINT_H
+#define NVC_NN_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "codec/bytes.h"
+#include "nn/nn.h"
+
+#define NVC_CHECKPOINT_VERSION 1
+
+/* Serialize host buffers laid out by `layout`; m and v may be NULL (both or
+ * neither). */
+int nvc_checkpoint_write(NvcByteWriter *bw, const NvcArena *layout, const float *params, const float *m,
+                         const float *v, uint64_t step);
+
+/* Parse buf into host buffers laid out by `layout`. m and v may be NULL:
+ * moments in the file are then skipped; when the file has none, m and v are
+ * zeroed. NVC_ERR_CORRUPT for damaged data, NVC_ERR(EINVAL) for a checkpoint
+ * of another model, NVC_ERR(ENOTSUP) for a newer version. */
+int nvc_checkpoint_read(const uint8_t *buf, size_t sz, const NvcArena *layout, float *params, float *m, float *v,
+                        uint64_t *step, const NvcLogger *logger);
+
+/* The same through a file; saving writes a temporary file and renames it. */
+int nvc_checkpoint_save(const char *path, const NvcArena *layout, const float *params, const float *m,
+                        const float *v, uint64_t step, const NvcLogger *logger);
+int nvc_checkpoint_load(const char *path, const NvcArena *layout, float *params, float *m, float *v,
+                        uint64_t *step, const NvcLogger *logger);
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32). */
+uint32_t nvc_crc32(uint32_t crc, const uint8_t *p, size_t n);
+
+#endif /* NVC_NN_CHECKPOINT_H */

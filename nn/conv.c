@@ -1,0 +1,412 @@
+/*
+ * conv2d and linear on the CPU: im2col by tiles of output positions + SGEMM,
+ * a direct path for depthwise convolutions.
+ *
+ * Threads only ever share work at fixed boundaries that depend on the shapes,
+ * never on the thread count, and every gradient element is accumulated by
+ * one thread in a fixed order, so the results are the same bits for any
+ * number of threads:
+ * - forward: units (image, group, tile of output positions);
+ * - backward: units (group, block of input channels); each loops over images
+ *   and tiles in order, computing the weight gradient of its columns and the
+ *   input gradient of its channels (col2im never crosses a block);
+ * - bias gradient: one unit per output channel.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "codec/internal.h"
+#include "nn/cpu.h"
+
+typedef struct Conv {
+    int B, Cin, H, W, Cout, K, s, pad, G;
+    int Ho, Wo, cin_g, cout_g, kk, kdim;
+    size_t hw, howo;
+    int pointwise; /* 1x1, stride 1, no padding: the input is the GEMM operand */
+} Conv;
+
+static int conv_setup(NvcNn *nn, Conv *c, int B, int Cin, int H, int W, int Cout, int K, int stride, int pad,
+                      int groups)
+{
+    if (B <= 0 || Cin <= 0 || H <= 0 || W <= 0 || Cout <= 0 || K <= 0 || stride <= 0 || pad < 0 || groups <= 0 ||
+        Cin % groups || Cout % groups || pad >= K || H + 2 * pad < K || W + 2 * pad < K)
+        return nvc_nn_fail(nn, NVC_ERR(EINVAL), "conv2d: bad shape B=%d Cin=%d H=%d W=%d Cout=%d K=%d s=%d p=%d g=%d",
+                           B, Cin, H, W, Cout, K, stride, pad, groups);
+    c->B = B, c->Cin = Cin, c->H = H, c->W = W, c->Cout = Cout, c->K = K, c->s = stride, c->pad = pad;
+    c->G = groups;
+    c->Ho = (H + 2 * pad - K) / stride + 1;
+    c->Wo = (W + 2 * pad - K) / stride + 1;
+    c->cin_g = Cin / groups;
+    c->cout_g = Cout / groups;
+    c->kk = K * K;
+    c->hw = (size_t)H * W;
+    c->howo = (size_t)c->Ho * c->Wo;
+    if ((size_t)c->cin_g * c->kk > INT_MAX / 2 || c->hw > INT_MAX / 2)
+        return nvc_nn_fail(nn, NVC_ERR(ERANGE), "conv2d: tensor too large");
+    c->kdim = c->cin_g * c->kk;
+    c->pointwise = K == 1 && stride == 1 && pad == 0;
+    return 0;
+}
+
+/* Output positions per tile: about 128K floats of patches. */
+static int tile_cols(const Conv *c, int rows)
+{
+    int t = (131072 / NVC_MAX(rows, 1)) & ~63;
+    t = NVC_CLIP(t, 64, 4096);
+    return (int)NVC_MIN((size_t)t, c->howo);
+}
+
+/* Valid t range of ix = ix0 + t*s inside [0, W): [*lo, *hi) within [0, len). */
+static inline void valid_range(int ix0, int s, int W, int len, int *lo, int *hi)
+{
+    int l = ix0 >= 0 ? 0 : (-ix0 + s - 1) / s;
+    int h = ix0 >= W ? 0 : (W - 1 - ix0) / s + 1;
+    l = NVC_MIN(l, len);
+    h = NVC_CLIP(h, l, len);
+    *lo = l, *hi = h;
+}
+
+/* col (nc*K*K, n) = patches of channels [c0, c0 + nc) of x (cin, H, W) at output positions p0..p0+n */
+static void im2col(float *col, const float *x, const Conv *c, int c0, int nc, size_t p0, int n)
+{
+    const int K = c->K, s = c->s, Wo = c->Wo;
+    for (int r = 0; r < nc * c->kk; r++) {
+        int ci = r / c->kk, ky = r / K % K, kx = r % K;
+        const float *xc = x + (size_t)(c0 + ci) * c->hw;
+        float *dst = col + (size_t)r * n;
+        int oy = (int)(p0 / Wo), ox = (int)(p0 % Wo);
+        for (int j = 0; j < n; oy++, ox = 0) {
+            int len = NVC_MIN(Wo - ox, n - j), iy = oy * s - c->pad + ky;
+            float *d = dst + j;
+            j += len;
+            if (iy < 0 || iy >= c->H) {
+                memset(d, 0, (size_t)len * sizeof(float));
+                continue;
+            }
+            int ix0 = ox * s - c->pad + kx, lo, hi;
+            const float *row = xc + (size_t)iy * c->W + ix0;
+            valid_range(ix0, s, c->W, len, &lo, &hi);
+            memset(d, 0, (size_t)lo * sizeof(float));
+            if (s == 1)
+                memcpy(d + lo, row + lo, (size_t)(hi - lo) * sizeof(float));
+            else
+                for (int t = lo; t < hi; t++)
+                    d[t] = row[t * s];
+            memset(d + hi, 0, (size_t)(len - hi) * sizeof(float));
+        }
+    }
+}
+
+/* dx (channels [c0, c0 + nc)) += col2im(dcol (nc*K*K, n)) */
+static void col2im(float *dx, const float *dcol, const Conv *c, int c0, int nc, size_t p0, int n)
+{
+    const int K = c->K, s = c->s, Wo = c->Wo;
+    for (int r = 0; r < nc * c->kk; r++) {
+        int ci = r / c->kk, ky = r / K % K, kx = r % K;
+        float *xc = dx + (size_t)(c0 + ci) * c->hw;
+        const float *src = dcol + (size_t)r * n;
+        int oy = (int)(p0 / Wo), ox = (int)(p0 % Wo);
+        for (int j = 0; j < n; oy++, ox = 0) {
+            int len = NVC_MIN(Wo - ox, n - j), iy = oy * s - c->pad + ky;
+            const float *sp = src + j;
+            j += len;
+            if (iy < 0 || iy >= c->H)
+                continue;
+            int ix0 = ox * s - c->pad + kx, lo, hi;
+            float *row = xc + (size_t)iy * c->W + ix0;
+            valid_range(ix0, s, c->W, len, &lo, &hi);
+            if (s == 1)
+                for (int t = lo; t < hi; t++)
+                    row[t] += sp[t];
+            else
+                for (int t = lo; t < hi; t++)
+                    row[t * s] += sp[t];
+        }
+    }
+}
+
+/* ---- depthwise (one input channel per group): direct loops ----------------------------- */
+
+static void dw_forward(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias, const Conv *c)
+{
+    const int K = c->K, s = c->s, Wo = c->Wo, mult = c->cout_g;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int u = 0; u < c->B * c->Cout; u++) {
+        int b = u / c->Cout, co = u % c->Cout;
+        const float *x = inp + ((size_t)b * c->Cin + co / mult) * c->hw;
+        const float *w = weight + (size_t)co * c->kk;
+        float *y = out + (size_t)u * c->howo;
+        float b0 = bias ? bias[co] : 0.0f;
+        for (size_t i = 0; i < c->howo; i++)
+            y[i] = b0;
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++) {
+                float wv = w[ky * K + kx];
+                int ix0 = kx - c->pad, lo, hi;
+                valid_range(ix0, s, c->W, Wo, &lo, &hi);
+                for (int oy = 0; oy < c->Ho; oy++) {
+                    int iy = oy * s - c->pad + ky;
+                    if (iy < 0 || iy >= c->H)
+                        continue;
+                    const float *row = x + (size_t)iy * c->W + ix0;
+                    float *yr = y + (size_t)oy * Wo;
+                    for (int t = lo; t < hi; t++)
+                        yr[t] += wv * row[t * s];
+                }
+            }
+    }
+}
+
+static void dw_backward_input(NvcNn *nn, const float *dout, const float *weight, float *dinp, const Conv *c)
+{
+    const int K = c->K, s = c->s, Wo = c->Wo, mult = c->cout_g;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int u = 0; u < c->B * c->Cin; u++) {
+        int b = u / c->Cin, ci = u % c->Cin;
+        float *dx = dinp + (size_t)u * c->hw;
+        for (int m = 0; m < mult; m++) {
+            int co = ci * mult + m;
+            const float *dy = dout + ((size_t)b * c->Cout + co) * c->howo;
+            const float *w = weight + (size_t)co * c->kk;
+            for (int ky = 0; ky < K; ky++)
+                for (int kx = 0; kx < K; kx++) {
+                    float wv = w[ky * K + kx];
+                    int ix0 = kx - c->pad, lo, hi;
+                    valid_range(ix0, s, c->W, Wo, &lo, &hi);
+                    for (int oy = 0; oy < c->Ho; oy++) {
+                        int iy = oy * s - c->pad + ky;
+                        if (iy < 0 || iy >= c->H)
+                            continue;
+                        float *row = dx + (size_t)iy * c->W + ix0;
+                        const float *dr = dy + (size_t)oy * Wo;
+                        for (int t = lo; t < hi; t++)
+                            row[t * s] += wv * dr[t];
+                    }
+                }
+        }
+    }
+}
+
+static void dw_backward_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, const Conv *c)
+{
+    const int K = c->K, s = c->s, Wo = c->Wo, mult = c->cout_g;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int co = 0; co < c->Cout; co++) {
+        for (int k = 0; k < c->kk; k++) {
+            int ky = k / K, kx = k % K, ix0 = kx - c->pad, lo, hi;
+            valid_range(ix0, s, c->W, Wo, &lo, &hi);
+            double acc = 0.0;
+            for (int b = 0; b < c->B; b++) {
+                const float *x = inp + ((size_t)b * c->Cin + co / mult) * c->hw;
+                const float *dy = dout + ((size_t)b * c->Cout + co) * c->howo;
+                for (int oy = 0; oy < c->Ho; oy++) {
+                    int iy = oy * s - c->pad + ky;
+                    if (iy < 0 || iy >= c->H)
+                        continue;
+                    const float *row = x + (size_t)iy * c->W + ix0, *dr = dy + (size_t)oy * Wo;
+                    float r = 0.0f;
+                    for (int t = lo; t < hi; t++)
+                        r += dr[t] * row[t * s];
+                    acc += r;
+                }
+            }
+            dweight[(size_t)co * c->kk + k] += (float)acc;
+        }
+    }
+}
+
+/* ---- GEMM path ------------------------------------------------------------------------- */
+
+static void gemm_forward(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias,
+                         const Conv *c)
+{
+    const int T = tile_cols(c, c->kdim);
+    const int nt = (int)((c->howo + T - 1) / T), nu = c->B * c->G * nt;
+    float *scratch = c->pointwise ? NULL : nvc_nn_scratch(nn, (size_t)nn->threads * T * c->kdim);
+    if (!c->pointwise && !scratch)
+        return;
+#pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
+    for (int u = 0; u < nu; u++) {
+        int b = u / (c->G * nt), g = u / nt % c->G, t = u % nt;
+        size_t p0 = (size_t)t * T;
+        int n = (int)NVC_MIN((size_t)T, c->howo - p0);
+        const float *x = inp + ((size_t)b * c->Cin + (size_t)g * c->cin_g) * c->hw;
+        float *y = out + ((size_t)b * c->Cout + (size_t)g * c->cout_g) * c->howo + p0;
+        const float *src = x + p0;
+        int ld = (int)c->hw;
+        if (!c->pointwise) {
+            float *col = scratch + (size_t)nvc_thread_id() * T * c->kdim;
+            im2col(col, x, c, 0, c->cin_g, p0, n);
+            src = col, ld = n;
+        }
+        if (bias)
+            for (int co = 0; co < c->cout_g; co++) {
+                float *yr = y + (size_t)co * c->howo, bv = bias[g * c->cout_g + co];
+                for (int j = 0; j < n; j++)
+                    yr[j] = bv;
+            }
+        nvc_sgemm(0, 0, c->cout_g, n, c->kdim, 1.0f, weight + (size_t)g * c->cout_g * c->kdim, c->kdim, src, ld,
+                  bias ? 1.0f : 0.0f, y, (int)c->howo);
+    }
+}
+
+/* Input channels per backward unit: at most 8 units per group (fixed). */
+static int chan_block(const Conv *c)
+{
+    return (c->cin_g + 7) / 8;
+}
+
+static void gemm_backward(NvcNn *nn, const float *dout, const float *inp, const float *weight, float *dinp,
+                          float *dweight, const Conv *c)
+{
+    const int cib = chan_block(c), ncb = (c->cin_g + cib - 1) / cib, rows = cib * c->kk;
+    const int T = tile_cols(c, rows), nt = (int)((c->howo + T - 1) / T);
+    const size_t per_thread = c->pointwise ? 0 : 2 * (size_t)rows * T;
+    float *scratch = per_thread ? nvc_nn_scratch(nn, nn->threads * per_thread) : NULL;
+    if (per_thread && !scratch)
+        return;
+#pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
+    for (int u = 0; u < c->G * ncb; u++) {
+        int g = u / ncb, c0 = u % ncb * cib, nc = NVC_MIN(cib, c->cin_g - c0), r = nc * c->kk;
+        float *col = scratch ? scratch + (size_t)nvc_thread_id() * per_thread : NULL;
+        float *dcol = col ? col + (size_t)rows * T : NULL;
+        const float *w = weight + (size_t)g * c->cout_g * c->kdim + (size_t)c0 * c->kk;
+        float *dw = dweight ? dweight + (size_t)g * c->cout_g * c->kdim + (size_t)c0 * c->kk : NULL;
+        for (int b = 0; b < c->B; b++) {
+            size_t cin0 = (size_t)b * c->Cin + (size_t)g * c->cin_g;
+            const float *x = inp + cin0 * c->hw;
+            float *dx = dinp ? dinp + cin0 * c->hw : NULL;
+            const float *dy = dout + ((size_t)b * c->Cout + (size_t)g * c->cout_g) * c->howo;
+            for (int t = 0; t < nt; t++) {
+                size_t p0 = (size_t)t * T;
+                int n = (int)NVC_MIN((size_t)T, c->howo - p0);
+                if (dw && c->pointwise) {
+                    nvc_sgemm(0, 1, c->cout_g, r, n, 1.0f, dy + p0, (int)c->howo, x + (size_t)c0 * c->hw + p0,
+                              (int)c->hw, 1.0f, dw, c->kdim);
+                } else if (dw) {
+                    im2col(col, x, c, c0, nc, p0, n);
+                    nvc_sgemm(0, 1, c->cout_g, r, n, 1.0f, dy + p0, (int)c->howo, col, n, 1.0f, dw, c->kdim);
+                }
+                if (dx && c->pointwise) {
+                    nvc_sgemm(1, 0, r, n, c->cout_g, 1.0f, w, c->kdim, dy + p0, (int)c->howo, 1.0f,
+                              dx + (size_t)c0 * c->hw + p0, (int)c->hw);
+                } else if (dx) {
+                    nvc_sgemm(1, 0, r, n, c->cout_g, 1.0f, w, c->kdim, dy + p0, (int)c->howo, 0.0f, dcol, n);
+                    col2im(dx, dcol, c, c0, nc, p0, n);
+                }
+            }
+        }
+    }
+}
+
+static void bias_backward(NvcNn *nn, const float *dout, float *dbias, int B, int C, size_t hw)
+{
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int co = 0; co < C; co++) {
+        double acc = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *dy = dout + ((size_t)b * C + co) * hw;
+            for (size_t i = 0; i < hw; i += NVC_BLOCK) {
+                size_t e = NVC_MIN(hw, i + NVC_BLOCK);
+                float r = 0.0f;
+                for (size_t j = i; j < e; j++)
+                    r += dy[j];
+                acc += r;
+            }
+        }
+        dbias[co] += (float)acc;
+    }
+}
+
+void nvc_conv2d_forward(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias, int B,
+                        int Cin, int H, int W, int Cout, int K, int stride, int pad, int groups)
+{
+    Conv c;
+    if (conv_setup(nn, &c, B, Cin, H, W, Cout, K, stride, pad, groups))
+        return;
+    if (c.cin_g == 1 && !c.pointwise)
+        dw_forward(nn, out, inp, weight, bias, &c);
+    else
+        gemm_forward(nn, out, inp, weight, bias, &c);
+}
+
+void nvc_conv2d_backward(NvcNn *nn, const float *dout, const float *inp, const float *weight, float *dinp,
+                         float *dweight, float *dbias, int B, int Cin, int H, int W, int Cout, int K, int stride,
+                         int pad, int groups)
+{
+    Conv c;
+    if (conv_setup(nn, &c, B, Cin, H, W, Cout, K, stride, pad, groups))
+        return;
+    if (dbias)
+        bias_backward(nn, dout, dbias, B, Cout, c.howo);
+    if (c.cin_g == 1 && !c.pointwise) {
+        if (dinp)
+            dw_backward_input(nn, dout, weight, dinp, &c);
+        if (dweight)
+            dw_backward_weight(nn, dout, inp, dweight, &c);
+    } else if (dinp || dweight) {
+        gemm_backward(nn, dout, inp, weight, dinp, dweight, &c);
+    }
+}
+
+/* ---- linear -------------------------------------------------------------------------------- */
+
+#define LIN_ROWS 64
+
+void nvc_linear_forward(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias, int N,
+                        int Cin, int Cout)
+{
+    if (N <= 0 || Cin <= 0 || Cout <= 0) {
+        nvc_nn_fail(nn, NVC_ERR(EINVAL), "linear: bad shape N=%d Cin=%d Cout=%d", N, Cin, Cout);
+        return;
+    }
+    int nb = (N + LIN_ROWS - 1) / LIN_ROWS;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int i = 0; i < nb; i++) {
+        int r0 = i * LIN_ROWS, n = NVC_MIN(LIN_ROWS, N - r0);
+        float *y = out + (size_t)r0 * Cout;
+        if (bias)
+            for (int r = 0; r < n; r++)
+                memcpy(y + (size_t)r * Cout, bias, (size_t)Cout * sizeof(float));
+        nvc_sgemm(0, 1, n, Cout, Cin, 1.0f, inp + (size_t)r0 * Cin, Cin, weight, Cin, bias ? 1.0f : 0.0f, y, Cout);
+    }
+}
+
+void nvc_linear_backward(NvcNn *nn, const float *dout, const float *inp, const float *weight, float *dinp,
+                         float *dweight, float *dbias, int N, int Cin, int Cout)
+{
+    if (N <= 0 || Cin <= 0 || Cout <= 0) {
+        nvc_nn_fail(nn, NVC_ERR(EINVAL), "linear: bad shape N=%d Cin=%d Cout=%d", N, Cin, Cout);
+        return;
+    }
+    int nb = (N + LIN_ROWS - 1) / LIN_ROWS, nw = (Cout + LIN_ROWS - 1) / LIN_ROWS;
+    if (dinp) {
+        /* dinp (N, Cin) += dout (N, Cout) . weight (Cout, Cin): rows are independent */
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+        for (int i = 0; i < nb; i++) {
+            int r0 = i * LIN_ROWS, n = NVC_MIN(LIN_ROWS, N - r0);
+            nvc_sgemm(0, 0, n, Cin, Cout, 1.0f, dout + (size_t)r0 * Cout, Cout, weight, Cin, 1.0f,
+                      dinp + (size_t)r0 * Cin, Cin);
+        }
+    }
+    if (dweight) {
+        /* dweight (Cout, Cin) += dout^T . inp: blocks of output rows, each over all N */
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+        for (int i = 0; i < nw; i++) {
+            int r0 = i * LIN_ROWS, n = NVC_MIN(LIN_ROWS, Cout - r0);
+            nvc_sgemm(1, 0, n, Cin, N, 1.0f, dout + r0, Cout, inp, Cin, 1.0f, dweight + (size_t)r0 * Cin, Cin);
+        }
+    }
+    if (dbias) {
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+        for (int co = 0; co < Cout; co++) {
+            double acc = 0.0;
+            for (int r = 0; r < N; r++)
+                acc += dout[(size_t)r * Cout + co];
+            dbias[co] += (float)acc;
+        }
+    }
+}

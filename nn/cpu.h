@@ -1,0 +1,65 @@
+/*
+ * Helpers shared by the CPU ops: threads, fixed-order reductions, GEMM.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef NVC_NN_CPU_H
+#define NVC_NN_CPU_H
+
+#include <stddef.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "nn/nn.h"
+
+static inline int nvc_thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Elementwise loops are cut into blocks of this many elements; reductions sum
+ * one double per block, then the blocks in order: the result does not depend
+ * on the number of threads. */
+#define NVC_BLOCK 4096
+
+static inline size_t nvc_nblocks(size_t n, size_t blk)
+{
+    return (n + blk - 1) / blk;
+}
+
+/* Row-major single-threaded SGEMM: C (M, N) = alpha * op(A) . op(B) + beta * C,
+ * op(A) (M, K), op(B) (K, N); beta = 0 overwrites C (NaN in C is ignored).
+ * OpenBLAS when built with it (forced to one thread: the ops parallelize
+ * over fixed blocks themselves), else the built-in blocked kernel. */
+void nvc_sgemm(int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+               int ldb, float beta, float *C, int ldc);
+
+/* The built-in kernel alone (tests compare it with OpenBLAS). */
+void nvc_sgemm_builtin(int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
+
+/* The same product on nn's threads, parallel over fixed column blocks of C. */
+void nvc_sgemm_parallel(NvcNn *nn, int transa, int transb, int M, int N, int K, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Make the BLAS library single-threaded (once per process). */
+void nvc_sgemm_init(void);
+
+/* Sum of per-block partial sums in block order. */
+static inline double nvc_sum_blocks(const double *part, size_t nb)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < nb; i++)
+        s += part[i];
+    return s;
+}
+
+/* Scratch for nb doubles of block partials (in nn's scratch). */
+double *nvc_nn_partials(NvcNn *nn, size_t nb);
+
+#endif /* NVC_NN_CPU_H */

@@ -1,0 +1,362 @@
+/*
+ * Elementwise, activation and channel ops on the CPU.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "codec/internal.h"
+#include "nn/cpu.h"
+#include "nn/rng.h"
+
+/* Below this many elements a loop runs on one thread. */
+#define PAR_MIN 32768
+
+/* A parallel loop over n elements (uses the variables nn and n). */
+#define EACH _Pragma("omp parallel for num_threads(nn->threads) if (n >= PAR_MIN) schedule(static)")
+
+void nvc_tensor_zero(NvcNn *nn, float *x, size_t n)
+{
+    (void)nn;
+    memset(x, 0, n * sizeof(float));
+}
+
+void nvc_tensor_copy(NvcNn *nn, float *dst, const float *src, size_t n)
+{
+    (void)nn;
+    if (n)
+        memmove(dst, src, n * sizeof(float));
+}
+
+void nvc_tensor_scale(NvcNn *nn, float *x, float a, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        x[i] *= a;
+}
+
+void nvc_tensor_sumsq(NvcNn *nn, float *out, const float *x, size_t n)
+{
+    size_t nb = nvc_nblocks(n, NVC_BLOCK);
+    double *part = nvc_nn_partials(nn, nb);
+    if (!part)
+        return;
+    EACH
+    for (size_t b = 0; b < nb; b++) {
+        size_t e = NVC_MIN(n, (b + 1) * NVC_BLOCK);
+        double s = 0.0;
+        for (size_t i = b * NVC_BLOCK; i < e; i++)
+            s += (double)x[i] * x[i];
+        part[b] = s;
+    }
+    *out = (float)nvc_sum_blocks(part, nb);
+}
+
+/* ---- activations ------------------------------------------------------------------ */
+
+void nvc_gelu_forward(NvcNn *nn, float *out, const float *inp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * (float)M_SQRT1_2));
+}
+
+void nvc_gelu_backward(NvcNn *nn, const float *dout, const float *inp, float *dinp, size_t n)
+{
+    const float k = 0.3989422804014327f; /* 1 / sqrt(2 pi) */
+    EACH
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+        dinp[i] += dout[i] * (cdf + x * k * expf(-0.5f * x * x));
+    }
+}
+
+static inline float sigm(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+void nvc_silu_forward(NvcNn *nn, float *out, const float *inp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] * sigm(inp[i]);
+}
+
+void nvc_silu_backward(NvcNn *nn, const float *dout, const float *inp, float *dinp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++) {
+        float s = sigm(inp[i]);
+        dinp[i] += dout[i] * s * (1.0f + inp[i] * (1.0f - s));
+    }
+}
+
+void nvc_leaky_relu_forward(NvcNn *nn, float *out, const float *inp, float slope, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] >= 0.0f ? inp[i] : slope * inp[i];
+}
+
+void nvc_leaky_relu_backward(NvcNn *nn, const float *dout, const float *inp, float *dinp, float slope, size_t n)
+{
+    /* at 0 the slope, as PyTorch (x > 0 ? 1 : slope) */
+    EACH
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += inp[i] > 0.0f ? dout[i] : slope * dout[i];
+}
+
+void nvc_sin_forward(NvcNn *nn, float *out, const float *inp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = sinf(inp[i]);
+}
+
+void nvc_sin_backward(NvcNn *nn, const float *dout, const float *inp, float *dinp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i] * cosf(inp[i]);
+}
+
+void nvc_tanh_forward(NvcNn *nn, float *out, const float *inp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = tanhf(inp[i]);
+}
+
+void nvc_tanh_backward(NvcNn *nn, const float *dout, const float *out, float *dinp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+}
+
+void nvc_sigmoid_forward(NvcNn *nn, float *out, const float *inp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = sigm(inp[i]);
+}
+
+void nvc_sigmoid_backward(NvcNn *nn, const float *dout, const float *out, float *dinp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+}
+
+void nvc_affine_forward(NvcNn *nn, float *out, const float *inp, float a, float b, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = a * inp[i] + b;
+}
+
+void nvc_affine_backward(NvcNn *nn, const float *dout, float *dinp, float a, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += a * dout[i];
+}
+
+/* ---- binary ops, rounding, noise ---------------------------------------------------- */
+
+void nvc_add_forward(NvcNn *nn, float *out, const float *x, const float *y, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i] + y[i];
+}
+
+void nvc_add_backward(NvcNn *nn, const float *dout, float *dx, float *dy, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++) {
+        if (dx)
+            dx[i] += dout[i];
+        if (dy)
+            dy[i] += dout[i];
+    }
+}
+
+void nvc_mul_forward(NvcNn *nn, float *out, const float *x, const float *y, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i] * y[i];
+}
+
+void nvc_mul_backward(NvcNn *nn, const float *dout, const float *x, const float *y, float *dx, float *dy, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++) {
+        if (dx)
+            dx[i] += dout[i] * y[i];
+        if (dy)
+            dy[i] += dout[i] * x[i];
+    }
+}
+
+void nvc_round_forward(NvcNn *nn, float *out, const float *inp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = rintf(inp[i]); /* half to even, as torch.round */
+}
+
+void nvc_round_backward(NvcNn *nn, const float *dout, float *dinp, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i];
+}
+
+void nvc_noise_forward(NvcNn *nn, float *out, const float *inp, uint64_t seed, uint64_t offset, size_t n)
+{
+    EACH
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] + (nvc_u32_to_unit(nvc_philox_u32(seed, offset + i)) - 0.5f);
+}
+
+void nvc_noise_backward(NvcNn *nn, const float *dout, float *dinp, size_t n)
+{
+    nvc_round_backward(nn, dout, dinp, n);
+}
+
+/* ---- channel ops ------------------------------------------------------------------------ */
+
+void nvc_chanmul_forward(NvcNn *nn, float *out, const float *inp, const float *scale, const float *shift, int B,
+                         int C, int HW, int per_sample)
+{
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int u = 0; u < B * C; u++) {
+        int k = per_sample ? u : u % C;
+        float a = scale[k], b = shift ? shift[k] : 0.0f;
+        const float *x = inp + (size_t)u * HW;
+        float *y = out + (size_t)u * HW;
+        for (int i = 0; i < HW; i++)
+            y[i] = x[i] * a + b;
+    }
+}
+
+void nvc_chanmul_backward(NvcNn *nn, const float *dout, const float *inp, const float *scale, float *dinp,
+                          float *dscale, float *dshift, int B, int C, int HW, int per_sample)
+{
+    if (dinp) {
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+        for (int u = 0; u < B * C; u++) {
+            float a = scale[per_sample ? u : u % C];
+            const float *dy = dout + (size_t)u * HW;
+            float *dx = dinp + (size_t)u * HW;
+            for (int i = 0; i < HW; i++)
+                dx[i] += dy[i] * a;
+        }
+    }
+    if (!dscale && !dshift)
+        return;
+    /* one unit per parameter; per_sample == 0 sums the batch in order */
+    int np = per_sample ? B * C : C, nb = per_sample ? 1 : B;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int k = 0; k < np; k++) {
+        double ss = 0.0, sb = 0.0;
+        for (int b = 0; b < nb; b++) {
+            size_t u = per_sample ? (size_t)k : (size_t)b * C + k;
+            const float *dy = dout + u * HW, *x = inp + u * HW;
+            for (int i = 0; i < HW; i++) {
+                ss += (double)dy[i] * x[i];
+                sb += dy[i];
+            }
+        }
+        if (dscale)
+            dscale[k] += (float)ss;
+        if (dshift)
+            dshift[k] += (float)sb;
+    }
+}
+
+void nvc_concat_forward(NvcNn *nn, float *out, const float *x, const float *y, int B, int Ca, int Cb, int HW)
+{
+    (void)nn;
+    size_t na = (size_t)Ca * HW, nb = (size_t)Cb * HW;
+    for (int b = 0; b < B; b++) {
+        memcpy(out + b * (na + nb), x + b * na, na * sizeof(float));
+        memcpy(out + b * (na + nb) + na, y + b * nb, nb * sizeof(float));
+    }
+}
+
+static void acc(float *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] += src[i];
+}
+
+void nvc_concat_backward(NvcNn *nn, const float *dout, float *dx, float *dy, int B, int Ca, int Cb, int HW)
+{
+    size_t na = (size_t)Ca * HW, nb = (size_t)Cb * HW;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int b = 0; b < B; b++) {
+        if (dx)
+            acc(dx + b * na, dout + b * (na + nb), na);
+        if (dy)
+            acc(dy + b * nb, dout + b * (na + nb) + na, nb);
+    }
+}
+
+void nvc_split_forward(NvcNn *nn, float *x, float *y, const float *inp, int B, int Ca, int Cb, int HW)
+{
+    (void)nn;
+    size_t na = (size_t)Ca * HW, nb = (size_t)Cb * HW;
+    for (int b = 0; b < B; b++) {
+        if (x)
+            memcpy(x + b * na, inp + b * (na + nb), na * sizeof(float));
+        if (y)
+            memcpy(y + b * nb, inp + b * (na + nb) + na, nb * sizeof(float));
+    }
+}
+
+void nvc_split_backward(NvcNn *nn, const float *dx, const float *dy, float *dinp, int B, int Ca, int Cb, int HW)
+{
+    size_t na = (size_t)Ca * HW, nb = (size_t)Cb * HW;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int b = 0; b < B; b++) {
+        if (dx)
+            acc(dinp + b * (na + nb), dx + b * na, na);
+        if (dy)
+            acc(dinp + b * (na + nb) + na, dy + b * nb, nb);
+    }
+}
+
+/* ---- positional encoding -------------------------------------------------------------------- */
+
+void nvc_posenc_forward(NvcNn *nn, float *out, const float *t, int N, int L, float base)
+{
+    (void)nn;
+    for (int i = 0; i < N; i++)
+        for (int l = 0; l < L; l++) {
+            double a = pow(base, l) * M_PI * t[i]; /* double: high frequencies need it */
+            out[(size_t)i * 2 * L + 2 * l] = (float)sin(a);
+            out[(size_t)i * 2 * L + 2 * l + 1] = (float)cos(a);
+        }
+}
+
+void nvc_posenc_backward(NvcNn *nn, const float *dout, const float *t, float *dt, int N, int L, float base)
+{
+    (void)nn;
+    if (!dt)
+        return;
+    for (int i = 0; i < N; i++) {
+        double g = 0.0;
+        for (int l = 0; l < L; l++) {
+            double f = pow(base, l) * M_PI, a = f * t[i];
+            g += f * (dout[(size_t)i * 2 * L + 2 * l] * cos(a) - dout[(size_t)i * 2 * L + 2 * l + 1] * sin(a));
+        }
+        dt[i] += (float)g;
+    }
+}
