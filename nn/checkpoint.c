@@ -103,8 +103,10 @@ static int read_table(NvcByteReader *br, const NvcArena *a, const NvcLogger *lg)
             return nvc_log_error(lg, NVC_ERR_CORRUPT, "checkpoint: bad entry for tensor %d", i);
         memcpy(name, p, len);
         name[len] = 0;
-        for (int d = 0; d < s.ndim; d++)
-            s.d[d] = (int)NVC_MIN(nvc_br_u32(br), (uint32_t)INT32_MAX);
+        for (int d = 0; d < s.ndim; d++) {
+            uint32_t v = nvc_br_u32(br);
+            s.d[d] = (int)NVC_MIN(v, (uint32_t)INT32_MAX);
+        }
         if (br->error)
             return nvc_log_error(lg, NVC_ERR_CORRUPT, "checkpoint: truncated table");
         int same = s.ndim == t->shape.ndim && !strcmp(name, t->name);

@@ -5,6 +5,7 @@ libnvc_core_la_SOURCES += \
 	nn/cpu.h \
 	nn/rng.h \
 	nn/ssim.h \
+	nn/rate_math.h \
 	nn/optim.h \
 	nn/checkpoint.h \
 	nn/nn.c \
@@ -22,7 +23,12 @@ libnvc_core_la_CFLAGS += $(BLAS_CFLAGS)
 if HAVE_CUDA
 libnvc_core_la_SOURCES += \
 	nn/cuda/cuda.h \
-	nn/cuda/device.cu
+	nn/cuda/common.cuh \
+	nn/cuda/device.cu \
+	nn/cuda/conv.cu \
+	nn/cuda/elementwise.cu \
+	nn/cuda/resample.cu \
+	nn/cuda/loss.cu
 libnvc_core_la_LIBADD += $(CUDA_LIBS)
 endif
 
@@ -33,4 +39,26 @@ tests_test_nn_ops_SOURCES = tests/test_nn_ops.c tests/nn_cases.c tests/nn_cases.
 tests_test_nn_ops_CFLAGS = $(TEST_CFLAGS)
 tests_test_nn_ops_LDADD = $(TEST_LDADD)
 TESTS += tests/test_nn_ops
+
+check_PROGRAMS += tests/test_nn_core
+tests_test_nn_core_SOURCES = tests/test_nn_core.c tests/nn_cases.c tests/nn_cases.h tests/common.h
+tests_test_nn_core_CFLAGS = $(TEST_CFLAGS)
+tests_test_nn_core_LDADD = $(TEST_LDADD)
+TESTS += tests/test_nn_core
+
+check_PROGRAMS += tests/test_nn_learn
+tests_test_nn_learn_SOURCES = tests/test_nn_learn.c tests/nn_model.c tests/nn_model.h tests/common.h
+tests_test_nn_learn_CFLAGS = $(TEST_CFLAGS)
+tests_test_nn_learn_LDADD = $(TEST_LDADD)
+TESTS += tests/test_nn_learn
+endif
+
+# CUDA against the CPU for every op (plain C: tests/gpu/run.sh builds it without autotools).
+if HAVE_CUDA
+check_PROGRAMS += tests/test_nn_cuda
+tests_test_nn_cuda_SOURCES = tests/test_nn_cuda.c tests/nn_cases.c tests/nn_cases.h tests/nn_model.c \
+	tests/nn_model.h
+tests_test_nn_cuda_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+tests_test_nn_cuda_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+TESTS += tests/test_nn_cuda
 endif

@@ -10,6 +10,7 @@
 
 #include "codec/internal.h"
 #include "nn/cpu.h"
+#include "nn/rate_math.h"
 #include "nn/ssim.h"
 
 #define PAR_MIN 32768
@@ -122,46 +123,6 @@ void nvc_msssim_backward(NvcNn *nn, float dvalue, const float *pred, const float
 
 /* ---- rate terms ------------------------------------------------------------------------------ */
 
-typedef struct Dist {
-    double p;      /* P(v - 0.5 < X < v + 0.5), X centred at 0 */
-    double dp_dv;  /* dP / dv */
-    double dp_ds;  /* dP / dscale */
-} Dist;
-
-/* P over [v - 0.5, v + 0.5] of N(0, s^2) or Laplace(0, s). Computed on
- * a = |v| (upper - lower tail, as CompressAI) to keep precision in the tails. */
-static Dist dist_interval(double v, double s, int laplace)
-{
-    double a = fabs(v), zu = 0.5 - a, zl = -0.5 - a, fu, fl, cu, cl;
-    if (laplace) {
-        fu = 0.5 / s * exp(-fabs(zu) / s);
-        fl = 0.5 / s * exp(-fabs(zl) / s);
-        cu = zu < 0 ? 0.5 * exp(zu / s) : 1.0 - 0.5 * exp(-zu / s);
-        cl = 0.5 * exp(zl / s);
-    } else {
-        fu = exp(-0.5 * (zu / s) * (zu / s)) / (s * 2.5066282746310002);
-        fl = exp(-0.5 * (zl / s) * (zl / s)) / (s * 2.5066282746310002);
-        cu = 0.5 * erfc(-zu / (s * M_SQRT2));
-        cl = 0.5 * erfc(-zl / (s * M_SQRT2));
-    }
-    Dist d;
-    d.p = cu - cl;
-    d.dp_dv = (v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0) * (fl - fu);
-    d.dp_ds = (zl * fl - zu * fu) / s;
-    return d;
-}
-
-static inline double bits_of(double p)
-{
-    return -log2(p > NVC_RATE_P_MIN ? p : NVC_RATE_P_MIN);
-}
-
-/* d bits / dP (zero where the floor holds) */
-static inline double dbits_dp(double p)
-{
-    return p > NVC_RATE_P_MIN ? -1.0 / (p * M_LN2) : 0.0;
-}
-
 static void rate_forward(NvcNn *nn, float *bits, const float *x, const float *mean, const float *scale, size_t n,
                          int laplace)
 {
@@ -174,8 +135,8 @@ static void rate_forward(NvcNn *nn, float *bits, const float *x, const float *me
         size_t e = NVC_MIN(n, (b + 1) * NVC_BLOCK);
         double s = 0.0;
         for (size_t i = b * NVC_BLOCK; i < e; i++) {
-            double sc = NVC_MAX(scale[i], NVC_RATE_SCALE_MIN);
-            s += bits_of(dist_interval((double)x[i] - (mean ? mean[i] : 0.0f), sc, laplace).p);
+            double sc = nvc_rate_scale(scale[i]);
+            s += nvc_rate_bits(nvc_rate_interval((double)x[i] - (mean ? mean[i] : 0.0f), sc, laplace).p);
         }
         part[b] = s;
     }
@@ -187,9 +148,9 @@ static void rate_backward(NvcNn *nn, float dbits, const float *x, const float *m
 {
 #pragma omp parallel for num_threads(nn->threads) if (n >= PAR_MIN) schedule(static)
     for (size_t i = 0; i < n; i++) {
-        double sc = NVC_MAX(scale[i], NVC_RATE_SCALE_MIN);
-        Dist d = dist_interval((double)x[i] - (mean ? mean[i] : 0.0f), sc, laplace);
-        double g = dbits * dbits_dp(d.p);
+        double sc = nvc_rate_scale(scale[i]);
+        NvcInterval d = nvc_rate_interval((double)x[i] - (mean ? mean[i] : 0.0f), sc, laplace);
+        double g = dbits * nvc_rate_dbits(d.p);
         if (dx)
             dx[i] += (float)(g * d.dp_dv);
         if (dmean)
@@ -225,19 +186,7 @@ void nvc_rate_laplace_backward(NvcNn *nn, float dbits, const float *x, const flo
 
 /* ---- Gaussian mixture -------------------------------------------------------------------------- */
 
-#define GMM_KMAX 16
-
-/* softmax(logits) over k at element (b, m) into w */
-static void gmm_weights(const float *logits, int K, int M, size_t base, double *w)
-{
-    double mx = -INFINITY, sum = 0.0;
-    for (int k = 0; k < K; k++)
-        mx = fmax(mx, logits[base + (size_t)k * M]);
-    for (int k = 0; k < K; k++)
-        sum += w[k] = exp(logits[base + (size_t)k * M] - mx);
-    for (int k = 0; k < K; k++)
-        w[k] /= sum;
-}
+#define GMM_KMAX NVC_RATE_GMM_KMAX
 
 static int gmm_dims(NvcNn *nn, int B, int K, int M)
 {
@@ -262,13 +211,13 @@ void nvc_rate_gmm_forward(NvcNn *nn, float *bits, const float *x, const float *l
         for (size_t i = blk * NVC_BLOCK; i < e; i++) {
             size_t b = i / M, base = b * K * M + i % M;
             double p = 0.0;
-            gmm_weights(logits, K, M, base, w);
+            nvc_rate_gmm_weights(logits, K, M, base, w);
             for (int k = 0; k < K; k++) {
                 size_t j = base + (size_t)k * M;
-                double sc = NVC_MAX(scales[j], NVC_RATE_SCALE_MIN);
-                p += w[k] * dist_interval((double)x[i] - means[j], sc, 0).p;
+                double sc = nvc_rate_scale(scales[j]);
+                p += w[k] * nvc_rate_interval((double)x[i] - means[j], sc, 0).p;
             }
-            s += bits_of(p);
+            s += nvc_rate_bits(p);
         }
         part[blk] = s;
     }
@@ -286,15 +235,15 @@ void nvc_rate_gmm_backward(NvcNn *nn, float dbits, const float *x, const float *
     for (size_t i = 0; i < n; i++) {
         size_t b = i / M, base = b * K * M + i % M;
         double w[GMM_KMAX], pk[GMM_KMAX], p = 0.0, gx = 0.0;
-        Dist d[GMM_KMAX];
-        gmm_weights(logits, K, M, base, w);
+        NvcInterval d[GMM_KMAX];
+        nvc_rate_gmm_weights(logits, K, M, base, w);
         for (int k = 0; k < K; k++) {
             size_t j = base + (size_t)k * M;
-            d[k] = dist_interval((double)x[i] - means[j], NVC_MAX(scales[j], NVC_RATE_SCALE_MIN), 0);
+            d[k] = nvc_rate_interval((double)x[i] - means[j], nvc_rate_scale(scales[j]), 0);
             pk[k] = d[k].p;
             p += w[k] * pk[k];
         }
-        double g = dbits * dbits_dp(p);
+        double g = dbits * nvc_rate_dbits(p);
         for (int k = 0; k < K; k++) {
             size_t j = base + (size_t)k * M;
             double gv = g * w[k] * d[k].dp_dv;

@@ -378,8 +378,11 @@ static void init_tensor(const NvcTensorInfo *t, float *x, uint64_t key)
 void nvc_arena_init_params(const NvcArena *a, float *host_base, uint64_t seed)
 {
     for (int i = 0; i < a->n; i++) {
-        /* one stream per tensor: seed and index mixed through one Philox block */
-        NvcPhilox k = nvc_philox4x32(seed, (uint64_t)i);
+        /* one stream per tensor, keyed by the seed and the tensor's name (FNV-1a) */
+        uint64_t h = 0xcbf29ce484222325u;
+        for (const char *c = a->t[i].name; *c; c++)
+            h = (h ^ (uint8_t)*c) * 0x100000001b3u;
+        NvcPhilox k = nvc_philox4x32(seed, h);
         uint64_t key = (uint64_t)k.v[0] | (uint64_t)k.v[1] << 32;
         init_tensor(&a->t[i], host_base + a->t[i].offset, key);
     }

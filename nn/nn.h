@@ -181,8 +181,8 @@ int nvc_arena_find(const NvcArena *a, const char *name);
 size_t nvc_arena_numel(const NvcArena *a);
 
 /* Initialize every tensor of a host buffer laid out by a according to its
- * init, from a counter-based generator keyed by (seed, tensor index): the
- * same values for any thread count and declaration order of other tensors. */
+ * init, from a counter-based generator keyed by (seed, tensor name): a
+ * tensor's values do not depend on the other tensors of the model. */
 void nvc_arena_init_params(const NvcArena *a, float *host_base, uint64_t seed);
 
 #ifdef __cplusplus

@@ -780,3 +780,31 @@ const NnCase nn_cases[] = {
 };
 
 const int nn_ncases = (int)(sizeof(nn_cases) / sizeof(nn_cases[0]));
+
+const NnCase nn_big_cases[] = {
+    CONV("big_conv3x3", 2, 32, 64, 64, 24, 3, 1, 1, 1),
+    CONV("big_conv5x5_s2", 1, 16, 96, 96, 32, 5, 2, 2, 1),
+    CONV("big_conv3x3_groups4", 1, 32, 48, 48, 32, 3, 1, 1, 4),
+    CONV("big_dwconv7x7", 2, 16, 64, 64, 16, 7, 1, 3, 16),
+    CONV("big_patchify4", 1, 3, 128, 128, 48, 4, 4, 0, 1),
+    CONV("big_conv1x1", 2, 48, 64, 64, 32, 1, 1, 0, 1),
+    LINEAR("big_linear", 1000, 64, 96),
+    RESAMPLE("big_pixel_shuffle", ps, 2, 16, 32, 32, 2, 64, 16),
+    RESAMPLE("big_upsample2", up, 2, 8, 64, 48, 2, 8, 8),
+    WARP("big_warp", 2, 8, 64, 80),
+    ACT("big_silu", A_SILU, 300001, 0, 0),
+    ACT("big_noise", A_NOISE, 300001, 0, 0),
+    BIN("big_mul", 1, 200003),
+    CHANMUL("big_chanmul", 4, 32, 4096, 0, 1),
+    { .name = "big_layernorm", .nin = 3, .in_n = { 2 * 48 * 4096, 48, 48 }, .out_n = 2 * 48 * 4096,
+      .aux_n = 2 * 2 * 4096, .d = { 2, 48, 4096 }, .f = { 1e-6f }, .fwd = ln_fwd, .bwd = ln_bwd, .naive = ln_naive },
+    { .name = "big_mse", .nin = 2, .nograd = 2, .in_n = { 1000003, 1000003 }, .out_n = 1, .d = { 0 },
+      .fwd = dist_fwd, .bwd = dist_bwd, .naive = dist_naive },
+    SSIM("big_ssim", 2, 3, 96, 128, 0),
+    SSIM("big_msssim", 1, 3, 200, 232, 1),
+    RATE("big_rate_gaussian", 0, 100000),
+    RATE("big_rate_laplace", 1, 100000),
+    RATE_GMM("big_rate_gmm", 2, 4, 20000),
+};
+
+const int nn_nbig_cases = (int)(sizeof(nn_big_cases) / sizeof(nn_big_cases[0]));

@@ -39,8 +39,12 @@ struct NnCase {
     void (*naive)(const NnCase *c, float *const *in, double *out);
 };
 
+/* Small shapes (finite differences, references) ... */
 extern const NnCase nn_cases[];
 extern const int nn_ncases;
+/* ... and realistic ones: many tiles, blocks and threads (thread counts, CUDA). */
+extern const NnCase nn_big_cases[];
+extern const int nn_nbig_cases;
 
 /* Uniform values in [lo, hi) from a Philox stream (reproducible). */
 void case_fill(float *x, size_t n, uint64_t seed, float lo, float hi);

@@ -1,0 +1,408 @@
+/*
+ * nn engine infrastructure: the same bits for any thread count, SGEMM,
+ * arenas and initializers, Adam, schedules, clipping, checkpoints.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "tests/common.h"
+
+#include <math.h>
+
+#include "codec/internal.h"
+#include "nn/checkpoint.h"
+#include "nn/cpu.h"
+#include "nn/nn.h"
+#include "nn/optim.h"
+#include "nn/rng.h"
+#include "tests/nn_cases.h"
+
+static NvcNn *nn_cpu(int threads)
+{
+    NvcNn *nn = NULL;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, threads, NULL), 0);
+    return nn;
+}
+
+/* ---- determinism across thread counts -------------------------------------------------- */
+
+typedef struct Run {
+    float *in[CASE_MAXIN], *din[CASE_MAXIN], *out, *aux, *dout;
+} Run;
+
+static void run_case(const NnCase *c, int threads, Run *r)
+{
+    NvcNn *nn = nn_cpu(threads);
+    for (int k = 0; k < c->nin; k++) {
+        r->in[k] = malloc(c->in_n[k] * sizeof(float));
+        r->din[k] = calloc(c->in_n[k], sizeof(float));
+        ck_assert(r->in[k] && r->din[k]);
+    }
+    r->out = calloc(c->out_n, sizeof(float));
+    r->dout = malloc(c->out_n * sizeof(float));
+    r->aux = calloc(c->aux_n + 1, sizeof(float));
+    ck_assert(r->out && r->dout && r->aux);
+    case_init_inputs(c, r->in, 77);
+    case_fill(r->dout, c->out_n, 78, -1.0f, 1.0f);
+    c->fwd(nn, c, r->in, r->out, r->aux);
+    c->bwd(nn, c, r->in, r->out, r->aux, r->dout, r->dout, r->din);
+    ck_assert_int_eq(nvc_nn_error(nn), 0);
+    nvc_nn_free(&nn);
+}
+
+static void run_free(const NnCase *c, Run *r)
+{
+    for (int k = 0; k < c->nin; k++) {
+        free(r->in[k]);
+        free(r->din[k]);
+    }
+    free(r->out);
+    free(r->dout);
+    free(r->aux);
+}
+
+static void check_threads(const NnCase *c)
+{
+    static const int threads[] = { 2, 3, 5 };
+    Run r1;
+    run_case(c, 1, &r1);
+    for (size_t t = 0; t < NVC_ARRAY_SIZE(threads); t++) {
+        Run r;
+        run_case(c, threads[t], &r);
+        ck_assert_msg(!memcmp(r.out, r1.out, c->out_n * sizeof(float)), "%s: output differs with %d threads",
+                      c->name, threads[t]);
+        ck_assert_msg(!memcmp(r.aux, r1.aux, c->aux_n * sizeof(float)), "%s: saved values differ", c->name);
+        for (int k = 0; k < c->nin; k++)
+            ck_assert_msg(!memcmp(r.din[k], r1.din[k], c->in_n[k] * sizeof(float)),
+                          "%s: gradient of input %d differs with %d threads", c->name, k, threads[t]);
+        run_free(c, &r);
+    }
+    run_free(c, &r1);
+}
+
+START_TEST(test_threads_small)
+{
+    check_threads(&nn_cases[_i]);
+}
+END_TEST
+
+START_TEST(test_threads_big)
+{
+    check_threads(&nn_big_cases[_i]);
+}
+END_TEST
+
+/* ---- SGEMM ----------------------------------------------------------------------------------- */
+
+static void gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                     int ldb, float beta, const float *C0, int ldc, double *R)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)(ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]) *
+                     (tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j]);
+            R[(size_t)i * ldc + j] = alpha * s + (beta != 0.0f ? beta * C0[(size_t)i * ldc + j] : 0.0);
+        }
+}
+
+START_TEST(test_sgemm)
+{
+    const int M = 37, N = 53, K = 300, ld = 320;
+    float *A = malloc((size_t)ld * ld * sizeof(float)), *B = malloc((size_t)ld * ld * sizeof(float));
+    float *C = malloc((size_t)M * ld * sizeof(float)), *C0 = malloc((size_t)M * ld * sizeof(float));
+    double *R = malloc((size_t)M * ld * sizeof(double));
+    ck_assert(A && B && C && C0 && R);
+    case_fill(A, (size_t)ld * ld, 1, -1, 1);
+    case_fill(B, (size_t)ld * ld, 2, -1, 1);
+    case_fill(C0, (size_t)M * ld, 3, -1, 1);
+    for (int impl = 0; impl < 2; impl++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                for (int bi = 0; bi < 3; bi++) {
+                    float beta = bi == 0 ? 0.0f : bi == 1 ? 1.0f : -0.5f, alpha = 0.75f;
+                    memcpy(C, C0, (size_t)M * ld * sizeof(float));
+                    if (beta == 0.0f)
+                        for (int i = 0; i < M * ld; i++)
+                            C[i] = NAN; /* beta = 0 must ignore C */
+                    (impl ? nvc_sgemm_builtin : nvc_sgemm)(ta, tb, M, N, K, alpha, A, ld, B, ld, beta, C, ld);
+                    gemm_ref(ta, tb, M, N, K, alpha, A, ld, B, ld, beta, C0, ld, R);
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++)
+                            ck_assert_msg(fabs(C[i * ld + j] - R[i * ld + j]) < 1e-4,
+                                          "sgemm impl %d ta %d tb %d beta %g: C[%d][%d] = %g, expected %g", impl, ta,
+                                          tb, beta, i, j, C[i * ld + j], R[i * ld + j]);
+                }
+    free(A), free(B), free(C), free(C0), free(R);
+}
+END_TEST
+
+/* ---- arenas and initializers ---------------------------------------------------------------- */
+
+typedef struct Toy {
+    float *conv_w; /* (C, 3, 3, 3) */
+    float *conv_b; /* (C) */
+    struct {
+        float *w;  /* (C, C, 1, 1) */
+        float *b;  /* (C) */
+    } blk[3];
+    float *head;   /* (3, C) */
+} Toy;
+
+static void toy_tensors(NvcArena *a, Toy *t, int C, int nblk)
+{
+    t->conv_w = nvc_tensor(a, NVC_INIT(NVC_INIT_KAIMING_UNIFORM, 1.0f), NVC_SHAPE(C, 3, 3, 3), "conv.weight");
+    t->conv_b = nvc_tensor(a, NVC_INIT(NVC_INIT_TORCH_DEFAULT, 27.0f), NVC_SHAPE(C), "conv.bias");
+    for (int i = 0; i < nblk; i++) {
+        t->blk[i].w = nvc_tensor(a, NVC_INIT(NVC_INIT_TRUNC_NORMAL, 0.02f), NVC_SHAPE(C, C, 1, 1), "blocks.%d.weight", i);
+        t->blk[i].b = nvc_tensor(a, NVC_INIT(NVC_INIT_ZERO, 0), NVC_SHAPE(C), "blocks.%d.bias", i);
+    }
+    t->head = nvc_tensor(a, NVC_INIT(NVC_INIT_XAVIER_NORMAL, 1.0f), NVC_SHAPE(3, C), "head.weight");
+}
+
+START_TEST(test_arena)
+{
+    NvcArena a = { 0 };
+    Toy p, g;
+    const int C = 20;
+    toy_tensors(&a, &p, C, 3);
+    ck_assert_int_eq(nvc_arena_check(&a), 0);
+    ck_assert_int_eq(a.n, 9);
+    ck_assert_ptr_null(p.conv_w);
+    ck_assert_uint_eq(nvc_arena_numel(&a), (size_t)C * 27 + C + 3 * (C * C + C) + 3 * C);
+    for (int i = 0; i < a.n; i++)
+        ck_assert_uint_eq(a.t[i].offset % NVC_TENSOR_ALIGN, 0);
+    ck_assert_int_eq(a.t[0].decay, 1);
+    ck_assert_int_eq(a.t[1].decay, 0);
+    ck_assert_str_eq(a.t[5].name, "blocks.1.bias");
+    ck_assert_int_eq(nvc_arena_find(&a, "head.weight"), 8);
+    ck_assert_int_eq(nvc_arena_find(&a, "nope"), -1);
+
+    float *pbuf = calloc(a.size, sizeof(float)), *gbuf = calloc(a.size, sizeof(float));
+    ck_assert(pbuf && gbuf);
+    nvc_arena_bind(&a, pbuf);
+    toy_tensors(&a, &p, C, 3);
+    nvc_arena_bind(&a, gbuf);
+    toy_tensors(&a, &g, C, 3);
+    ck_assert_int_eq(nvc_arena_check(&a), 0);
+    ck_assert_ptr_eq(p.blk[2].w, pbuf + a.t[6].offset);
+    ck_assert_ptr_eq(g.blk[2].w, gbuf + a.t[6].offset);
+    ck_assert_ptr_eq(g.head, gbuf + a.t[8].offset);
+
+    /* initializers: bounds, statistics, reproducibility */
+    nvc_arena_init_params(&a, pbuf, 42);
+    double bound = sqrt(3.0 / 27), mx = 0;
+    for (int i = 0; i < C * 27; i++)
+        mx = fmax(mx, fabs(p.conv_w[i]));
+    ck_assert(mx <= bound && mx > 0.9 * bound);
+    for (int i = 0; i < C; i++)
+        ck_assert(fabs(p.conv_b[i]) <= 1 / sqrt(27.0) && p.blk[1].b[i] == 0.0f);
+    double s2 = 0;
+    for (int i = 0; i < C * C; i++) {
+        ck_assert(fabs(p.blk[0].w[i]) <= 0.04f);
+        s2 += (double)p.blk[0].w[i] * p.blk[0].w[i];
+    }
+    ck_assert_double_eq_tol(sqrt(s2 / (C * C)), 0.02 * 0.88, 0.003); /* std of N(0,1) cut at 2 sigma: 0.88 */
+    ck_assert(memcmp(p.blk[0].w, p.blk[1].w, (size_t)C * C * sizeof(float)));
+    nvc_arena_init_params(&a, gbuf, 42);
+    ck_assert(!memcmp(pbuf, gbuf, a.size * sizeof(float)));
+
+    /* a model with fewer blocks: the shared tensors get the same values */
+    NvcArena a2 = { 0 };
+    Toy q;
+    toy_tensors(&a2, &q, C, 1);
+    float *qbuf = calloc(a2.size, sizeof(float));
+    nvc_arena_bind(&a2, qbuf);
+    toy_tensors(&a2, &q, C, 1);
+    nvc_arena_init_params(&a2, qbuf, 42);
+    ck_assert(!memcmp(q.head, p.head, (size_t)3 * C * sizeof(float)));
+
+    /* a pass that declares another layout is refused */
+    nvc_arena_bind(&a2, qbuf);
+    toy_tensors(&a2, &q, C + 1, 1);
+    ck_assert_int_eq(nvc_arena_check(&a2), NVC_ERR(EINVAL));
+    ck_assert_ptr_null(q.head);
+
+    free(pbuf), free(gbuf), free(qbuf);
+    nvc_arena_free(&a);
+    nvc_arena_free(&a2);
+}
+END_TEST
+
+/* ---- Adam, schedule, clipping --------------------------------------------------------------- */
+
+START_TEST(test_adam)
+{
+    NvcNn *nn = nn_cpu(2);
+    NvcArena a = { 0 };
+    Toy p;
+    toy_tensors(&a, &p, 8, 2);
+    float *pbuf = nvc_nn_alloc(nn, a.size), *gbuf = nvc_nn_alloc(nn, a.size);
+    double *rp = calloc(a.size, sizeof(double)), *rm = calloc(a.size, sizeof(double)), *rv = calloc(a.size, sizeof(double));
+    ck_assert(pbuf && gbuf && rp && rm && rv);
+    nvc_arena_bind(&a, pbuf);
+    toy_tensors(&a, &p, 8, 2);
+    nvc_arena_init_params(&a, pbuf, 1);
+    NvcAdam opt;
+    ck_assert_int_eq(nvc_adam_init(&opt, nn, &a, (NvcLrSchedule){ .lr = 1e-2f, .warmup = 0, .total = 0 }), 0);
+    opt.weight_decay = 0.1f;
+    for (size_t i = 0; i < a.size; i++)
+        rp[i] = pbuf[i];
+    for (int t = 1; t <= 5; t++) {
+        for (int i = 0; i < a.n; i++)
+            case_fill(gbuf + a.t[i].offset, a.t[i].numel, 100 + t * 10 + i, -1, 1);
+        for (int i = 0; i < a.n; i++) {
+            const NvcTensorInfo *ti = &a.t[i];
+            double wd = ti->decay ? 0.1 : 0.0;
+            for (size_t j = ti->offset; j < ti->offset + ti->numel; j++) {
+                double gr = gbuf[j];
+                rp[j] *= 1 - 1e-2 * wd;
+                rm[j] = 0.9 * rm[j] + 0.1 * gr;
+                rv[j] = 0.999 * rv[j] + 0.001 * gr * gr;
+                double mh = rm[j] / (1 - pow(0.9, t)), vh = rv[j] / (1 - pow(0.999, t));
+                rp[j] -= 1e-2 * mh / (sqrt(vh) + 1e-8);
+            }
+        }
+        ck_assert_int_eq(nvc_adam_step(&opt, nn, &a, pbuf, gbuf), 0);
+    }
+    for (size_t i = 0; i < a.size; i++)
+        ck_assert_msg(fabs(pbuf[i] - rp[i]) < 1e-5, "param %zu: %g, expected %g", i, pbuf[i], rp[i]);
+    nvc_adam_free(&opt, nn);
+    nvc_nn_release(nn, pbuf);
+    nvc_nn_release(nn, gbuf);
+    free(rp), free(rm), free(rv);
+    nvc_arena_free(&a);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+START_TEST(test_schedule_clip)
+{
+    NvcLrSchedule s = { .lr = 1e-3f, .lr_min = 1e-5f, .warmup = 10, .total = 100 };
+    ck_assert_float_eq_tol(nvc_lr_at(&s, 0), 1e-4f, 1e-9f);
+    ck_assert_float_eq_tol(nvc_lr_at(&s, 9), 1e-3f, 1e-9f);
+    ck_assert_float_eq_tol(nvc_lr_at(&s, 10), 1e-3f, 1e-9f);
+    ck_assert_float_eq_tol(nvc_lr_at(&s, 55), (1e-3f + 1e-5f) / 2, 1e-8f);
+    ck_assert_float_eq_tol(nvc_lr_at(&s, 100), 1e-5f, 1e-9f);
+    ck_assert(nvc_lr_at(&s, 30) > nvc_lr_at(&s, 31));
+
+    NvcNn *nn = nn_cpu(2);
+    float g[100000], scalar;
+    for (int i = 0; i < 100000; i++)
+        g[i] = i % 2 ? 0.01f : -0.01f; /* norm sqrt(10) */
+    float norm = nvc_clip_grad_norm(nn, g, 100000, 1.0f, &scalar);
+    ck_assert_float_eq_tol(norm, sqrtf(10.0f), 1e-4f);
+    double s2 = 0;
+    for (int i = 0; i < 100000; i++)
+        s2 += (double)g[i] * g[i];
+    ck_assert_double_eq_tol(sqrt(s2), 1.0, 1e-4);
+    norm = nvc_clip_grad_norm(nn, g, 100000, 2.0f, &scalar); /* below the bound: unchanged */
+    ck_assert_float_eq_tol(norm, 1.0f, 1e-4f);
+    ck_assert_float_eq_tol(fabsf(g[0]), 0.01f / sqrtf(10.0f), 1e-7f);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+/* ---- checkpoints ------------------------------------------------------------------------------ */
+
+static char last_msg[512];
+
+static void capture(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
+{
+    vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+}
+
+START_TEST(test_checkpoint)
+{
+    NvcLogger lg = { NULL, capture };
+    NvcArena a = { 0 };
+    Toy p;
+    toy_tensors(&a, &p, 6, 2);
+    size_t n = a.size;
+    float *buf = calloc(3 * n, sizeof(float)), *back = calloc(3 * n, sizeof(float));
+    ck_assert(buf && back);
+    nvc_arena_init_params(&a, buf, 3);
+    case_fill(buf + n, n, 4, -1, 1);
+    case_fill(buf + 2 * n, n, 5, 0, 1);
+    for (int i = 0; i < a.n; i++) /* padding is not stored */
+        for (size_t j = a.t[i].numel; j < NVC_ALIGN(a.t[i].numel, NVC_TENSOR_ALIGN); j++)
+            buf[a.t[i].offset + j] = buf[n + a.t[i].offset + j] = buf[2 * n + a.t[i].offset + j] = 0;
+
+    char *dir = test_tmpdir(), path[4200];
+    snprintf(path, sizeof(path), "%s/model.ckpt", dir);
+    ck_assert_int_eq(nvc_checkpoint_save(path, &a, buf, buf + n, buf + 2 * n, 1234, &lg), 0);
+    uint64_t step = 0;
+    ck_assert_msg(nvc_checkpoint_load(path, &a, back, back + n, back + 2 * n, &step, &lg) == 0, "%s", last_msg);
+    ck_assert_uint_eq(step, 1234);
+    ck_assert(!memcmp(buf, back, 3 * n * sizeof(float)));
+
+    /* in memory: every damaged byte is caught by the checksum */
+    NvcByteWriter bw = { 0 };
+    ck_assert_int_eq(nvc_checkpoint_write(&bw, &a, buf, NULL, NULL, 7), 0);
+    for (size_t i = 0; i < bw.sz; i += 1 + bw.sz / 300) {
+        bw.buf[i] ^= 0x10;
+        ck_assert_int_eq(nvc_checkpoint_read(bw.buf, bw.sz, &a, back, NULL, NULL, NULL, &lg), NVC_ERR_CORRUPT);
+        bw.buf[i] ^= 0x10;
+    }
+    for (size_t cut = 0; cut < bw.sz; cut += 1 + bw.sz / 50)
+        ck_assert_int_eq(nvc_checkpoint_read(bw.buf, cut, &a, back, NULL, NULL, NULL, &lg), NVC_ERR_CORRUPT);
+    ck_assert(strstr(last_msg, "checkpoint"));
+    /* without moments in the file, loading zeroes them */
+    back[n] = 5;
+    ck_assert_int_eq(nvc_checkpoint_read(bw.buf, bw.sz, &a, back, back + n, back + 2 * n, &step, &lg), 0);
+    ck_assert_uint_eq(step, 7);
+    ck_assert_float_eq(back[n], 0);
+
+    /* a newer version (with a valid checksum) is refused as unsupported */
+    bw.buf[11] = 2;
+    uint32_t crc = nvc_crc32(0, bw.buf, bw.sz - 4);
+    for (int i = 0; i < 4; i++)
+        bw.buf[bw.sz - 4 + i] = (uint8_t)(crc >> (24 - 8 * i));
+    ck_assert_int_eq(nvc_checkpoint_read(bw.buf, bw.sz, &a, back, NULL, NULL, NULL, &lg), NVC_ERR(ENOTSUP));
+    ck_assert(strstr(last_msg, "version 2"));
+    nvc_bw_free(&bw);
+
+    /* another model: refused, saying which tensor */
+    NvcArena b = { 0 };
+    toy_tensors(&b, &p, 7, 2);
+    ck_assert_int_eq(nvc_checkpoint_load(path, &b, back, NULL, NULL, NULL, &lg), NVC_ERR(EINVAL));
+    ck_assert_msg(strstr(last_msg, "conv.weight") && strstr(last_msg, "6x3x3x3"), "message: %s", last_msg);
+    NvcArena c = { 0 };
+    toy_tensors(&c, &p, 6, 1);
+    ck_assert_int_eq(nvc_checkpoint_load(path, &c, back, NULL, NULL, NULL, &lg), NVC_ERR(EINVAL));
+    ck_assert(strstr(last_msg, "tensors"));
+    snprintf(path, sizeof(path), "%s/missing.ckpt", dir);
+    ck_assert_int_eq(nvc_checkpoint_load(path, &a, back, NULL, NULL, NULL, &lg), NVC_ERR(ENOENT));
+
+    test_rmdir(dir);
+    free(buf), free(back);
+    nvc_arena_free(&a), nvc_arena_free(&b), nvc_arena_free(&c);
+}
+END_TEST
+
+/* Philox4x32-10 known-answer test (Random123's kat_vectors: counter 0, key 0). */
+START_TEST(test_philox)
+{
+    NvcPhilox r = nvc_philox4x32(0, 0);
+    ck_assert_uint_eq(r.v[0], 0x6627e8d5u);
+    ck_assert_uint_eq(r.v[1], 0xe169c58du);
+    ck_assert_uint_eq(r.v[2], 0xbc57ac4cu);
+    ck_assert_uint_eq(r.v[3], 0x9b00dbd8u);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("nn_core");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_threads_small, 0, nn_ncases);
+    tcase_add_loop_test(tc, test_threads_big, 0, nn_nbig_cases);
+    tcase_add_test(tc, test_sgemm);
+    tcase_add_test(tc, test_arena);
+    tcase_add_test(tc, test_adam);
+    tcase_add_test(tc, test_schedule_clip);
+    tcase_add_test(tc, test_checkpoint);
+    tcase_add_test(tc, test_philox);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
