@@ -51,7 +51,14 @@ tests_test_nn_learn_SOURCES = tests/test_nn_learn.c tests/nn_model.c tests/nn_mo
 tests_test_nn_learn_CFLAGS = $(TEST_CFLAGS)
 tests_test_nn_learn_LDADD = $(TEST_LDADD)
 TESTS += tests/test_nn_learn
+
+check_PROGRAMS += tests/test_nn_torch
+tests_test_nn_torch_SOURCES = tests/test_nn_torch.c tests/common.h
+tests_test_nn_torch_CFLAGS = $(TEST_CFLAGS)
+tests_test_nn_torch_LDADD = $(TEST_LDADD)
+TESTS += tests/test_nn_torch
 endif
+EXTRA_DIST += tests/nn_torch_ref.py tests/data/nn_torch_ref.bin
 
 # CUDA against the CPU for every op (plain C: tests/gpu/run.sh builds it without autotools).
 if HAVE_CUDA
