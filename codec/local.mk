@@ -3,7 +3,9 @@ nvcinclude_HEADERS += \
 	include/nvc/nvc.h \
 	include/nvc/common.h \
 	include/nvc/picture.h \
-	include/nvc/data.h
+	include/nvc/data.h \
+	include/nvc/io.h \
+	include/nvc/convert.h
 
 libnvc_core_la_SOURCES += \
 	codec/internal.h \
