@@ -5,7 +5,8 @@ nvcinclude_HEADERS += \
 	include/nvc/picture.h \
 	include/nvc/data.h \
 	include/nvc/io.h \
-	include/nvc/convert.h
+	include/nvc/convert.h \
+	include/nvc/metrics.h
 
 libnvc_core_la_SOURCES += \
 	codec/internal.h \
@@ -14,4 +15,7 @@ libnvc_core_la_SOURCES += \
 	codec/util.c \
 	codec/version.c \
 	codec/picture.c \
-	codec/data.c
+	codec/data.c \
+	codec/ssim.h \
+	codec/ssim.c \
+	codec/metrics.c

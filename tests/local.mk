@@ -13,6 +13,12 @@ tests_test_core_CFLAGS = $(TEST_CFLAGS)
 tests_test_core_LDADD = $(TEST_LDADD)
 TESTS += tests/test_core
 
+check_PROGRAMS += tests/test_metrics
+tests_test_metrics_SOURCES = tests/test_metrics.c tests/common.h
+tests_test_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_test_metrics_LDADD = $(TEST_LDADD)
+TESTS += tests/test_metrics
+
 if HAVE_CUDA
 check_PROGRAMS += tests/test_cuda
 tests_test_cuda_SOURCES = tests/test_cuda.c tests/common.h
