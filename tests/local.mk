@@ -13,6 +13,12 @@ tests_test_core_CFLAGS = $(TEST_CFLAGS)
 tests_test_core_LDADD = $(TEST_LDADD)
 TESTS += tests/test_core
 
+check_PROGRAMS += tests/test_io
+tests_test_io_SOURCES = tests/test_io.c tests/common.h
+tests_test_io_CFLAGS = $(TEST_CFLAGS) $(PNG_CFLAGS)
+tests_test_io_LDADD = $(TEST_LDADD)
+TESTS += tests/test_io
+
 if HAVE_CUDA
 check_PROGRAMS += tests/test_cuda
 tests_test_cuda_SOURCES = tests/test_cuda.c tests/common.h
