@@ -15,7 +15,20 @@ libnvc_core_la_SOURCES += \
 	codec/util.c \
 	codec/version.c \
 	codec/picture.c \
-	codec/data.c \
+	codec/data.c
+
+libnvc_core_la_SOURCES += \
+	codec/file.h \
+	codec/file.c \
+	codec/io_internal.h \
+	codec/io.c \
+	codec/y4m.c \
+	codec/png.c \
+	codec/convert.c
+libnvc_core_la_CFLAGS += $(PNG_CFLAGS)
+
+# Quality metrics (nvc/metrics.h).
+libnvc_core_la_SOURCES += \
 	codec/ssim.h \
 	codec/ssim.c \
 	codec/metrics.c

@@ -13,6 +13,12 @@ tests_test_core_CFLAGS = $(TEST_CFLAGS)
 tests_test_core_LDADD = $(TEST_LDADD)
 TESTS += tests/test_core
 
+check_PROGRAMS += tests/test_io
+tests_test_io_SOURCES = tests/test_io.c tests/common.h
+tests_test_io_CFLAGS = $(TEST_CFLAGS) $(PNG_CFLAGS)
+tests_test_io_LDADD = $(TEST_LDADD)
+TESTS += tests/test_io
+
 check_PROGRAMS += tests/test_metrics
 tests_test_metrics_SOURCES = tests/test_metrics.c tests/common.h
 tests_test_metrics_CFLAGS = $(TEST_CFLAGS)
