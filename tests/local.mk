@@ -25,6 +25,13 @@ tests_test_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_test_metrics_LDADD = $(TEST_LDADD)
 TESTS += tests/test_metrics
 
+check_PROGRAMS += tests/test_metrics_ref
+tests_test_metrics_ref_SOURCES = tests/test_metrics_ref.c tests/metrics_ref_values.h tests/common.h
+tests_test_metrics_ref_CFLAGS = $(TEST_CFLAGS)
+tests_test_metrics_ref_LDADD = $(TEST_LDADD)
+TESTS += tests/test_metrics_ref
+EXTRA_DIST += tests/metrics_reference.py
+
 if HAVE_CUDA
 check_PROGRAMS += tests/test_cuda
 tests_test_cuda_SOURCES = tests/test_cuda.c tests/common.h
