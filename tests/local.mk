@@ -6,6 +6,10 @@ TEST_LDADD = libnvc_core.la $(CHECK_LIBS) $(NVC_DEP_LIBS)
 TESTS += tests/headers.sh
 EXTRA_DIST += tests/headers.sh tests/common.h
 
+# nvc-metrics end to end (figures, CSV, options, bad inputs).
+TESTS += tests/nvc-metrics.sh
+EXTRA_DIST += tests/nvc-metrics.sh tests/data/cisco_vt_2people_320x192_12fps_9f.y4m
+
 if HAVE_CHECK
 check_PROGRAMS += tests/test_core
 tests_test_core_SOURCES = tests/test_core.c tests/common.h

@@ -2,3 +2,8 @@
 noinst_LTLIBRARIES += tools/libtoolcommon.la
 tools_libtoolcommon_la_SOURCES = tools/common.c tools/common.h
 TOOL_LDADD = tools/libtoolcommon.la libnvc.la $(NVC_DEP_LIBS)
+
+bin_PROGRAMS += tools/nvc-metrics
+tools_nvc_metrics_SOURCES = tools/nvc-metrics.c
+tools_nvc_metrics_LDADD = $(TOOL_LDADD)
+dist_man_MANS += doc/man/nvc-metrics.1
