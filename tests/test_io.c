@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <math.h>
-#include <png.h>
 #include <sys/stat.h>
 
 #include "codec/internal.h"
@@ -435,6 +434,9 @@ static void read_one(const char *path, NvcPicture *pic)
     nvc_input_close(&in);
 }
 
+#ifdef NVC_HAVE_PNG
+#include <png.h>
+
 START_TEST(test_png_roundtrip)
 {
     char *dir = test_tmpdir(), p8[4200], p16[4200], pg[4200];
@@ -613,6 +615,8 @@ START_TEST(test_png_kinds_and_hostile)
 }
 END_TEST
 
+#endif /* NVC_HAVE_PNG */
+
 static NvcPicture solid(enum NvcPixelLayout layout, int bpc, int v0, int v1, int v2,
                         enum NvcMatrixCoefficients mc, enum NvcColorRange range)
 {
@@ -749,9 +753,11 @@ int main(void)
     tcase_add_test(tc, test_y4m_truncated_frames);
     tcase_add_test(tc, test_missing_and_unknown_files);
     tcase_add_test(tc, test_output_abort_and_commit);
+#ifdef NVC_HAVE_PNG
     tcase_add_test(tc, test_png_roundtrip);
     tcase_add_test(tc, test_png_sequence);
     tcase_add_test(tc, test_png_kinds_and_hostile);
+#endif
     tcase_add_test(tc, test_convert_known_values);
     tcase_add_test(tc, test_convert_roundtrip_sample);
     suite_add_tcase(s, tc);

@@ -8,5 +8,8 @@
 #include "nvc/common.h"
 #include "nvc/picture.h"
 #include "nvc/data.h"
+#include "nvc/io.h"
+#include "nvc/convert.h"
+#include "nvc/metrics.h"
 
 #endif /* NVC_NVC_H */
