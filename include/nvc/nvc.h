@@ -8,5 +8,6 @@
 #include "nvc/common.h"
 #include "nvc/picture.h"
 #include "nvc/data.h"
+#include "nvc/container.h"
 
 #endif /* NVC_NVC_H */
