@@ -42,6 +42,7 @@ typedef struct NvcFileReader {
     int64_t base;                      /* file offset where the stream starts */
     int64_t pos;                       /* logical position in the stream */
     int error;                         /* errno of the last failed read, 0 at a clean EOF */
+    int eof;                           /* a read met the end of the file */
 } NvcFileReader;
 
 /* Read up to n bytes; fewer only at the end of the file or on an error

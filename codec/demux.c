@@ -26,6 +26,8 @@ size_t nvc_reader_read(NvcFileReader *r, void *buf, size_t n)
         if (k < n - got && ferror(r->f)) {
             r->error = errno ? errno : EIO;
             clearerr(r->f);
+        } else if (k < n - got) {
+            r->eof = 1;
         }
         got += k;
     }
@@ -41,6 +43,7 @@ int nvc_reader_seek(NvcFileReader *r, int64_t pos)
         return NVC_ERR(pos < 0 ? EINVAL : errno);
     r->probe_pos = r->probe_len; /* the probe bytes are only replayed at the start */
     r->pos = pos;
+    r->eof = 0;
     return 0;
 }
 

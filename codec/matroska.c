@@ -35,15 +35,21 @@ static const char *av_text(int err, char *buf, size_t sz)
     return buf;
 }
 
+/* libavformat failed while reading: an I/O error if our reader had one,
+ * else the file's bytes were at fault (FFmpeg reports truncation and
+ * malformed elements in several ways, EIO among them). */
+static int read_error(const NvcDemuxer *d, int err)
+{
+    if (d->in.error)
+        return NVC_ERR(EIO);
+    return err == AVERROR(ENOMEM) ? NVC_ERR(ENOMEM) : NVC_ERR_CORRUPT;
+}
+
+/* Writing: an AVERROR(errno) is our NVC_ERR(errno); FFmpeg's own codes
+ * (FFERRTAG) become NVC_ERR(EIO). */
 static int from_averror(int err)
 {
-    if (err == AVERROR_INVALIDDATA || err == AVERROR_EOF)
-        return NVC_ERR_CORRUPT;
-    if (err == AVERROR(ENOMEM))
-        return NVC_ERR(ENOMEM);
-    if (err == AVERROR(ENOSPC))
-        return NVC_ERR(ENOSPC);
-    return NVC_ERR(EIO);
+    return err < 0 && err > -4096 ? err : NVC_ERR(EIO);
 }
 
 static AVIOContext *create_avio(void *opaque, int write, int seekable,
@@ -318,8 +324,8 @@ int nvc_mkv_demux_open(NvcDemuxer *d)
         char err[128];
         if (d->in.error)
             return nvc_log_error(lg, NVC_ERR(EIO), "read error: %s", strerror(d->in.error));
-        return nvc_log_error(lg, from_averror(ret), "invalid Matroska header: %s",
-                             av_text(ret, err, sizeof(err)));
+        return nvc_log_error(lg, read_error(d, ret), "%s Matroska header (FFmpeg: %s)",
+                             d->in.eof ? "truncated or invalid" : "invalid", av_text(ret, err, sizeof(err)));
     }
     return find_track(d, mk);
 }
@@ -358,8 +364,11 @@ int nvc_mkv_demux_read(NvcDemuxer *d, NvcData *out)
                                                strerror(d->in.error)) : 0;
         if (ret < 0) {
             char err[128];
-            return nvc_log_error(lg, d->in.error ? NVC_ERR(EIO) : from_averror(ret),
-                                 "cannot read a packet: %s", av_text(ret, err, sizeof(err)));
+            if (d->in.error)
+                return nvc_log_error(lg, NVC_ERR(EIO), "read error: %s", strerror(d->in.error));
+            return nvc_log_error(lg, read_error(d, ret), "%s Matroska data (FFmpeg: %s)",
+                                 d->in.eof ? "truncated or damaged" : "damaged",
+                                 av_text(ret, err, sizeof(err)));
         }
         if (mk->pkt->stream_index != mk->stream) {
             av_packet_unref(mk->pkt);
@@ -388,8 +397,7 @@ int nvc_mkv_demux_seek(NvcDemuxer *d, int64_t frame)
     int ret = av_seek_frame(mk->fc, mk->stream, ts, AVSEEK_FLAG_BACKWARD);
     if (ret < 0) {
         char err[128];
-        return nvc_log_error(&d->s.logger, d->in.error ? NVC_ERR(EIO) : from_averror(ret),
-                             "cannot seek to frame %" PRId64 ": %s", frame, av_text(ret, err, sizeof(err)));
+        return nvc_log_error(&d->s.logger, read_error(d, ret), "cannot seek to frame %" PRId64 ": %s", frame, av_text(ret, err, sizeof(err)));
     }
     return 0;
 }
