@@ -139,7 +139,10 @@ static int setup_stream(NvcMuxer *m, MkvMux *mk)
     st->avg_frame_rate = st->r_frame_rate = (AVRational){ cfg->fps_num, cfg->fps_den };
     st->disposition = AV_DISPOSITION_DEFAULT;
     char encoder[64];
-    snprintf(encoder, sizeof(encoder), "nvc %s", nvc_version());
+    if (m->s.bitexact) /* the same bytes from every nvc version */
+        snprintf(encoder, sizeof(encoder), "nvc");
+    else
+        snprintf(encoder, sizeof(encoder), "nvc %s", nvc_version());
     if ((m->title && av_dict_set(&st->metadata, "title", m->title, 0) < 0) ||
         av_dict_set(&st->metadata, "ENCODER", encoder, 0) < 0 ||
         av_dict_set(&mk->fc->metadata, "encoding_tool", encoder, 0) < 0) /* WritingApp */

@@ -163,6 +163,7 @@ START_TEST(test_elementary)
 }
 END_TEST
 
+#if NVC_HAVE_FFMPEG
 START_TEST(test_matroska)
 {
     char *path = make_file("a.nvc", NVC_CONTAINER_MATROSKA);
@@ -171,6 +172,7 @@ START_TEST(test_matroska)
     free(path);
 }
 END_TEST
+#endif
 
 START_TEST(test_errors)
 {

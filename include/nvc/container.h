@@ -89,8 +89,9 @@ typedef struct NvcMuxer NvcMuxer;
 typedef struct NvcMuxSettings {
     enum NvcContainerFormat format; /* default NVC_CONTAINER_MATROSKA */
     const char *title;  /* Matroska track name; default NULL (none). Copied at open. */
-    int bitexact;       /* 1: the same packets give the same file bytes (no
-                           dates, random UIDs or library versions); default 0 */
+    int bitexact;       /* 1: the same packets give the same file bytes with any
+                           nvc and FFmpeg version (no dates, random UIDs or
+                           version strings); default 0 */
     NvcLogger logger;   /* default: silent */
 } NvcMuxSettings;
 
