@@ -103,7 +103,8 @@ struct NvcMuxer {
     NvcData record;         /* the serialised configuration record */
     FILE *f;
     int own;                /* fclose at the end */
-    int seekable;
+    int seekable;           /* a plain file, not opened for appending */
+    int64_t base;           /* file offset where our output starts */
     char *path, *tmp_path;  /* final and temporary names (NULL for stdout / a FILE) */
     int error;              /* sticky: first error, reported by close */
     int64_t count;          /* packets written */

@@ -99,9 +99,12 @@ static int64_t mux_seek_cb(void *opaque, int64_t offset, int whence)
     if (whence & AVSEEK_SIZE)
         return AVERROR(ENOSYS);
     whence &= ~AVSEEK_FORCE;
+    if (whence == SEEK_SET)
+        offset += m->base;
     if (fflush(m->f) || fseeko(m->f, (off_t)offset, whence))
         return AVERROR(errno);
-    return ftello(m->f);
+    off_t pos = ftello(m->f);
+    return pos < 0 ? AVERROR(errno) : pos - m->base;
 }
 
 static void set_color(AVCodecParameters *par, const NvcColorDescription *c)

@@ -89,8 +89,12 @@ static int muxer_create(NvcMuxer **pm, const NvcStreamConfig *cfg, const NvcMuxS
 /* Write the container header once the file is there. */
 static int muxer_start(NvcMuxer *m)
 {
+    /* Seek only where it lands where we think: not in pipes, not in a file
+     * opened for appending (stdout with >>); start wherever the file is. */
     off_t pos = ftello(m->f);
-    m->seekable = pos >= 0 && fseeko(m->f, pos, SEEK_SET) == 0;
+    int fd = fileno(m->f), fl = fd >= 0 ? fcntl(fd, F_GETFL) : 0;
+    m->seekable = pos >= 0 && !(fl > 0 && (fl & O_APPEND)) && fseeko(m->f, pos, SEEK_SET) == 0;
+    m->base = m->seekable ? pos : 0;
     if (m->s.format == NVC_CONTAINER_ELEMENTARY)
         return nvc_es_mux_open(m);
 #if NVC_HAVE_FFMPEG
