@@ -868,6 +868,51 @@ START_TEST(test_matroska_stdout)
 }
 END_TEST
 
+/* A file that already holds bytes (stdout redirected after other output):
+ * the container starts there, libavformat's seeks stay relative to it, and
+ * the reader opened at that offset sees the stream. */
+START_TEST(test_matroska_offset)
+{
+    char *dir = test_tmpdir();
+    char *path = path_in(dir, "offset.nvc");
+    Synth s;
+    synth_make(&s, 20, 6, 25, 1, 0);
+    for (int fmt = 0; fmt < 2; fmt++) {
+        FILE *f = fopen(path, "w+b");
+        fputs("HEADER", f);
+        NvcMuxSettings ms;
+        nvc_mux_default_settings(&ms);
+        ms.format = fmt;
+        NvcMuxer *m;
+        ck_assert_int_eq(nvc_mux_open_file(&m, f, &s.cfg, &ms), 0);
+        ck_assert_int_eq(m->seekable, 1);
+        ck_assert_int_eq(m->base, 6);
+        for (int i = 0; i < s.n; i++)
+            ck_assert_int_eq(nvc_mux_write_packet(m, &s.pkts[i]), 0);
+        ck_assert_int_eq(nvc_mux_close(&m, 1), 0);
+        rewind(f);
+        char head[7] = { 0 };
+        ck_assert_uint_eq(fread(head, 1, 6, f), 6);
+        ck_assert_str_eq(head, "HEADER");
+        NvcDemuxSettings ds;
+        nvc_demux_default_settings(&ds);
+        NvcDemuxer *d;
+        ck_assert_int_eq(nvc_demux_open_file(&d, f, 1, &ds), 0);
+        check_demux_all(d, &s);
+        ck_assert_int_eq(nvc_demux_seek(d, 12), 0);
+        NvcData pkt;
+        ck_assert_int_eq(nvc_demux_read_packet(d, &pkt), 1);
+        ck_assert_int_le(pkt.pts, 12);
+        ck_assert_uint_ne(pkt.flags & NVC_DATA_KEY, 0);
+        nvc_data_unref(&pkt);
+        nvc_demux_close(&d);
+    }
+    synth_free(&s);
+    free(path);
+    test_rmdir(dir);
+}
+END_TEST
+
 static void make_mkv(const char *dir, Synth *s, char **path, int n, int num, int den)
 {
     *path = path_in(dir, "a.nvc");
@@ -1171,6 +1216,7 @@ int main(void)
     tcase_add_test(tc, test_matroska_deterministic);
     tcase_add_test(tc, test_matroska_streamed);
     tcase_add_test(tc, test_matroska_stdout);
+    tcase_add_test(tc, test_matroska_offset);
     tcase_add_test(tc, test_matroska_ffprobe);
     tcase_add_test(tc, test_matroska_ffmpeg_copy);
     tcase_add_test(tc, test_matroska_mkvinfo);

@@ -156,7 +156,8 @@ NVC_API enum NvcContainerFormat nvc_demux_get_format(const NvcDemuxer *d);
  * NVC_DATA_KEY. Returns 1 with a packet, 0 at the end of the stream, or a
  * negative error (NVC_ERR_CORRUPT for damaged or truncated data, including a
  * stream that ends before the frame count its configuration announces);
- * pkt is zeroed unless 1 is returned. */
+ * pkt is zeroed unless 1 is returned. After an error the caller may read on
+ * (the reader continues after the damage where it can) or seek. */
 NVC_API int nvc_demux_read_packet(NvcDemuxer *d, NvcData *pkt);
 
 /* Position the reader so that the next packet is the key packet with the
