@@ -246,6 +246,8 @@ int nvc_demux_read_packet(NvcDemuxer *d, NvcData *pkt)
         return 1;
     }
     nvc_data_unref(pkt);
+    if (d->in.eof)
+        d->eof = 1; /* damage at the end: later reads report the end, not the error again */
     return ret;
 }
 

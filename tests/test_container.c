@@ -586,6 +586,13 @@ START_TEST(test_elementary_hostile)
             ck_assert_msg(intact ? ret == 0 : ret < 0, "mode %d case %zu: %d", mode, c, ret);
             if (ret < 0)
                 ck_assert_int_ne(ret, NVC_ERR(ENOMEM));
+            /* reading on after an error reaches the end: no endless loop */
+            int tries = 0;
+            while (d && tries < 100 && (ret = nvc_demux_read_packet(d, &pkt)) != 0) {
+                nvc_data_unref(&pkt);
+                tries++;
+            }
+            ck_assert_int_lt(tries, 100);
             nvc_demux_close(&d);
         }
     }
@@ -1057,6 +1064,12 @@ START_TEST(test_matroska_hostile)
             ck_assert_int_eq(n, s.n);
             full_reads += !damaged;
         }
+        int tries = 0; /* reading on after an error reaches the end */
+        while (d && tries < 1000 && nvc_demux_read_packet(d, &pkt) != 0) {
+            nvc_data_unref(&pkt);
+            tries++;
+        }
+        ck_assert_int_lt(tries, 1000);
         if (d) {
             nvc_demux_seek(d, 4); /* seeking in damaged files must be safe too */
             if (nvc_demux_read_packet(d, &pkt) == 1)
