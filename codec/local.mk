@@ -38,3 +38,5 @@ tests_test_container_CFLAGS = $(TEST_CFLAGS) $(FFMPEG_CFLAGS)
 tests_test_container_LDADD = $(TEST_LDADD)
 TESTS += tests/test_container
 endif
+
+EXTRA_DIST += doc/FORMAT.md
