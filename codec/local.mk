@@ -6,7 +6,8 @@ nvcinclude_HEADERS += \
 	include/nvc/data.h \
 	include/nvc/io.h \
 	include/nvc/convert.h \
-	include/nvc/metrics.h
+	include/nvc/metrics.h \
+	include/nvc/container.h
 
 libnvc_core_la_SOURCES += \
 	codec/internal.h \
@@ -15,7 +16,14 @@ libnvc_core_la_SOURCES += \
 	codec/util.c \
 	codec/version.c \
 	codec/picture.c \
-	codec/data.c
+	codec/data.c \
+	codec/crc.h \
+	codec/crc.c \
+	codec/container.h \
+	codec/streamconfig.c \
+	codec/mux.c \
+	codec/demux.c \
+	codec/elementary.c
 
 libnvc_core_la_SOURCES += \
 	codec/file.h \
@@ -32,3 +40,22 @@ libnvc_core_la_SOURCES += \
 	codec/ssim.h \
 	codec/ssim.c \
 	codec/metrics.c
+
+# Matroska through libavformat: its own convenience library, because only
+# this file needs FFmpeg's include flags.
+if HAVE_FFMPEG
+noinst_LTLIBRARIES += codec/libnvc_matroska.la
+codec_libnvc_matroska_la_SOURCES = codec/matroska.c
+codec_libnvc_matroska_la_CFLAGS = $(AM_CFLAGS) $(FFMPEG_CFLAGS)
+libnvc_core_la_LIBADD += codec/libnvc_matroska.la
+endif
+
+if HAVE_CHECK
+check_PROGRAMS += tests/test_container
+tests_test_container_SOURCES = tests/test_container.c tests/common.h
+tests_test_container_CFLAGS = $(TEST_CFLAGS) $(FFMPEG_CFLAGS)
+tests_test_container_LDADD = $(TEST_LDADD)
+TESTS += tests/test_container
+endif
+
+EXTRA_DIST += doc/FORMAT.md

@@ -11,5 +11,6 @@
 #include "nvc/io.h"
 #include "nvc/convert.h"
 #include "nvc/metrics.h"
+#include "nvc/container.h"
 
 #endif /* NVC_NVC_H */
