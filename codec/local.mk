@@ -7,7 +7,8 @@ nvcinclude_HEADERS += \
 	include/nvc/io.h \
 	include/nvc/convert.h \
 	include/nvc/metrics.h \
-	include/nvc/container.h
+	include/nvc/container.h \
+	include/nvc/codec.h
 
 libnvc_core_la_SOURCES += \
 	codec/internal.h \
@@ -23,7 +24,9 @@ libnvc_core_la_SOURCES += \
 	codec/streamconfig.c \
 	codec/mux.c \
 	codec/demux.c \
-	codec/elementary.c
+	codec/elementary.c \
+	codec/codec_internal.h \
+	codec/codec.c
 
 libnvc_core_la_SOURCES += \
 	codec/file.h \

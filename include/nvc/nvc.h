@@ -12,5 +12,6 @@
 #include "nvc/convert.h"
 #include "nvc/metrics.h"
 #include "nvc/container.h"
+#include "nvc/codec.h"
 
 #endif /* NVC_NVC_H */
