@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "codec/file.h"
 #include "nvc/container.h"
 
 #define NVC_RECORD_MAGIC "nvcC"
@@ -101,11 +102,10 @@ struct NvcMuxer {
     char *title;            /* copy of s.title */
     NvcStreamConfig cfg;    /* copy without the payload */
     NvcData record;         /* the serialised configuration record */
-    FILE *f;
-    int own;                /* fclose at the end */
+    FILE *f;                /* af.f for a named file, else the caller's */
+    NvcAtomicFile af;       /* temporary twin of a named output, renamed on commit */
     int seekable;           /* a plain file, not opened for appending */
     int64_t base;           /* file offset where our output starts */
-    char *path, *tmp_path;  /* final and temporary names (NULL for stdout / a FILE) */
     int error;              /* sticky: first error, reported by close */
     int64_t count;          /* packets written */
     int64_t last_pts;

@@ -34,8 +34,6 @@ static void free_muxer(NvcMuxer *m)
 {
     nvc_data_unref(&m->record);
     free(m->title);
-    free(m->path);
-    free(m->tmp_path);
     free(m);
 }
 
@@ -104,34 +102,6 @@ static int muxer_start(NvcMuxer *m)
 #endif
 }
 
-/* Create "<path>.tmp-<pid>-<n>" next to path, with the permissions a plain
- * fopen would give (mode 0666 less the umask). */
-static int create_temporary(NvcMuxer *m, const char *path)
-{
-    size_t len = strlen(path) + 48;
-    if (!(m->path = strdup(path)) || !(m->tmp_path = malloc(len)))
-        return NVC_ERR(ENOMEM);
-    for (unsigned n = 0; n < 100; n++) {
-        snprintf(m->tmp_path, len, "%s.tmp-%ld-%u", path, (long)getpid(), n);
-        int fd = open(m->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno == EEXIST)
-            continue;
-        if (fd < 0) {
-            int err = errno;
-            return nvc_log_error(&m->s.logger, NVC_ERR(err), "%s: cannot create a file there: %s",
-                                 path, strerror(err));
-        }
-        if (!(m->f = fdopen(fd, "wb"))) {
-            close(fd);
-            unlink(m->tmp_path);
-            return NVC_ERR(ENOMEM);
-        }
-        m->own = 1;
-        return 0;
-    }
-    return nvc_log_error(&m->s.logger, NVC_ERR(EEXIST), "%s: no free temporary name", path);
-}
-
 int nvc_mux_open(NvcMuxer **pm, const char *path, const NvcStreamConfig *cfg, const NvcMuxSettings *s)
 {
     NvcMuxSettings defaults;
@@ -151,7 +121,9 @@ int nvc_mux_open(NvcMuxer **pm, const char *path, const NvcStreamConfig *cfg, co
     int ret = muxer_create(&m, cfg, s);
     if (ret < 0)
         return ret;
-    if ((ret = create_temporary(m, path)) < 0 || (ret = muxer_start(m)) < 0) {
+    if ((ret = nvc_atomic_open(&m->af, path, &s->logger)) == 0)
+        m->f = m->af.f;
+    if (ret < 0 || (ret = muxer_start(m)) < 0) {
         nvc_mux_close(&m, 0);
         return ret;
     }
@@ -244,22 +216,15 @@ int nvc_mux_close(NvcMuxer **pm, int commit)
     if (m->s.format == NVC_CONTAINER_MATROSKA)
         nvc_mkv_mux_free(m);
 #endif
-    if (m->own && m->f && fclose(m->f) && commit && !ret)
-        ret = NVC_ERR(errno ? errno : EIO);
-    else if (!m->own && m->f && !commit)
+    if (m->af.f) {
+        int r = nvc_atomic_close(&m->af, commit && !ret, &m->s.logger);
+        if (commit && !ret)
+            ret = r;
+    } else if (m->f && !commit) {
         fflush(m->f);
-    if (m->tmp_path && m->f) {
-        if (commit && !ret && rename(m->tmp_path, m->path)) {
-            ret = NVC_ERR(errno);
-            nvc_log(&m->s.logger, NVC_LOG_ERROR, "%s: cannot rename into place: %s", m->path,
-                    strerror(-ret));
-        }
-        if (!commit || ret)
-            unlink(m->tmp_path);
     }
     if (commit && ret < 0)
-        nvc_log(&m->s.logger, NVC_LOG_ERROR, "%s: not written: %s", m->path ? m->path : "output",
-                nvc_error_string(ret));
+        nvc_log(&m->s.logger, NVC_LOG_ERROR, "output not written: %s", nvc_error_string(ret));
     free_muxer(m);
     return ret;
 }
