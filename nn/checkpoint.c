@@ -5,38 +5,17 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "codec/crc.h"
+#include "codec/file.h"
 #include "codec/internal.h"
 #include "nn/checkpoint.h"
 
 static const uint8_t magic[8] = { 'N', 'V', 'C', 'C', 'K', 'P', 'T', 0 };
-
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-uint32_t nvc_crc32(uint32_t crc, const uint8_t *p, size_t n)
-{
-    pthread_once(&crc_once, crc_init);
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++)
-        crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
 
 static void write_floats(NvcByteWriter *bw, const NvcArena *a, const float *base)
 {
@@ -179,32 +158,16 @@ int nvc_checkpoint_save(const char *path, const NvcArena *layout, const float *p
                         const float *v, uint64_t step, const NvcLogger *lg)
 {
     NvcByteWriter bw = { 0 };
-    char *tmp = NULL;
-    FILE *f = NULL;
+    NvcAtomicFile af = { 0 };
     int ret = nvc_checkpoint_write(&bw, layout, params, m, v, step);
-    if (ret < 0)
-        goto end;
-    size_t len = strlen(path) + 16;
-    ret = NVC_ERR(ENOMEM);
-    if (!(tmp = malloc(len)))
-        goto end;
-    snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
-    ret = NVC_ERR(EIO);
-    if (!(f = fopen(tmp, "wb"))) {
-        ret = nvc_log_error(lg, NVC_ERR(errno), "checkpoint: cannot create %s: %s", tmp, strerror(errno));
-        goto end;
+    if (ret >= 0)
+        ret = nvc_atomic_open(&af, path, lg);
+    if (ret >= 0) {
+        int ok = fwrite(bw.buf, 1, bw.sz, af.f) == bw.sz;
+        ret = nvc_atomic_close(&af, ok, lg);
+        if (!ok && ret >= 0)
+            ret = nvc_log_error(lg, NVC_ERR(EIO), "checkpoint: cannot write %s", path);
     }
-    int ok = fwrite(bw.buf, 1, bw.sz, f) == bw.sz;
-    ok &= fclose(f) == 0;
-    f = NULL;
-    if (!ok || rename(tmp, path)) {
-        ret = nvc_log_error(lg, NVC_ERR(EIO), "checkpoint: cannot write %s", path);
-        remove(tmp);
-        goto end;
-    }
-    ret = 0;
-end:
-    free(tmp);
     nvc_bw_free(&bw);
     return ret;
 }

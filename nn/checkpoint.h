@@ -6,7 +6,7 @@
  *   u64 step, u32 tensor count, then per tensor: u16 name length, name,
  *   u8 ndim, u32 dims[ndim]; then every tensor's floats (IEEE bits as u32),
  *   then, with bit 0, the first then the second moments in the same order;
- *   u32 CRC-32 (IEEE) of all the bytes before it.
+ *   u32 CRC-32 (zlib's, codec/crc.h) of all the bytes before it.
  * Loading refuses a file whose checksum, magic, version, tensor names or
  * shapes do not match the model, with a message saying which.
  * SPDX-License-Identifier: BSD-2-Clause
@@ -38,8 +38,5 @@ int nvc_checkpoint_save(const char *path, const NvcArena *layout, const float *p
                         const float *v, uint64_t step, const NvcLogger *logger);
 int nvc_checkpoint_load(const char *path, const NvcArena *layout, float *params, float *m, float *v,
                         uint64_t *step, const NvcLogger *logger);
-
-/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32). */
-uint32_t nvc_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
 #endif /* NVC_NN_CHECKPOINT_H */

@@ -77,7 +77,7 @@ static void ssim_run(NvcNn *nn, float *value, float dvalue, const float *pred, c
                      int B, int C, int H, int W, int ms)
 {
     const int np = B * C;
-    const size_t work = ms ? nvc_msssim_work_size(H, W) : nvc_ssim_work_size(H, W);
+    const size_t work = ms ? nvc_nn_msssim_work_size(H, W) : nvc_nn_ssim_work_size(H, W);
     const size_t hw = (size_t)H * W;
     float *scratch = nvc_nn_scratch(nn, (size_t)nn->threads * work + 2 * (size_t)np + 2);
     if (!scratch)
@@ -89,7 +89,7 @@ static void ssim_run(NvcNn *nn, float *value, float dvalue, const float *pred, c
         float *wk = scratch + (size_t)nvc_thread_id() * work;
         const float *x = pred + (size_t)p * hw, *y = target + (size_t)p * hw;
         float *dx = dpred ? dpred + (size_t)p * hw : NULL;
-        vals[p] = ms ? nvc_msssim_plane(x, y, H, W, wk, g, dx) : nvc_ssim_plane(x, y, H, W, wk, g, dx);
+        vals[p] = ms ? nvc_nn_msssim_plane(x, y, H, W, wk, g, dx) : nvc_nn_ssim_plane(x, y, H, W, wk, g, dx);
     }
     if (value)
         *value = (float)(nvc_sum_blocks(vals, (size_t)np) / np);

@@ -83,7 +83,7 @@ static void filt_t(const float *din, int H, int W, const float *g, float *tmp, f
     }
 }
 
-size_t nvc_ssim_work_size(int H, int W)
+size_t nvc_nn_ssim_work_size(int H, int W)
 {
     size_t hw = (size_t)H * W, nv = (size_t)(H - WIN + 1) * (W - WIN + 1);
     return 2 * hw + (size_t)(H - WIN + 1) * W + 8 * nv;
@@ -144,7 +144,7 @@ static void ssim_level(const float *x, const float *y, int H, int W, float *work
         dx[i] += y[i] * full[i];
 }
 
-double nvc_ssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx)
+double nvc_nn_ssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx)
 {
     double ssim, cs;
     ssim_level(x, y, H, W, work, &ssim, &cs, g, 0.0, dx);
@@ -206,14 +206,14 @@ static void pyramid(Pyramid *p, int H, int W)
     }
 }
 
-size_t nvc_msssim_work_size(int H, int W)
+size_t nvc_nn_msssim_work_size(int H, int W)
 {
     Pyramid p;
     pyramid(&p, H, W);
-    return 3 * p.total + nvc_ssim_work_size(H, W);
+    return 3 * p.total + nvc_nn_ssim_work_size(H, W);
 }
 
-double nvc_msssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx)
+double nvc_nn_msssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx)
 {
     Pyramid p;
     pyramid(&p, H, W);

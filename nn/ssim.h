@@ -16,14 +16,14 @@
 #define NVC_MSSSIM_MIN 161
 
 /* Floats of work memory the plane functions need. */
-size_t nvc_ssim_work_size(int H, int W);
-size_t nvc_msssim_work_size(int H, int W);
+size_t nvc_nn_ssim_work_size(int H, int W);
+size_t nvc_nn_msssim_work_size(int H, int W);
 
 /* SSIM (mean over the valid windows) of x against y (H, W); when dx is not
  * NULL also dx += g * dSSIM/dx. */
-double nvc_ssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx);
+double nvc_nn_ssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx);
 
 /* MS-SSIM of x against y (H, W); when dx is not NULL also dx += g * dMS-SSIM/dx. */
-double nvc_msssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx);
+double nvc_nn_msssim_plane(const float *x, const float *y, int H, int W, float *work, double g, float *dx);
 
 #endif /* NVC_NN_SSIM_H */

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "codec/internal.h"
+#include "codec/crc.h"
 #include "nn/checkpoint.h"
 #include "nn/cpu.h"
 #include "nn/nn.h"
