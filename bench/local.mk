@@ -8,3 +8,12 @@ bench_PROGS += bench/bench_metrics
 bench_bench_metrics_SOURCES = bench/bench_metrics.c
 bench_bench_metrics_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 bench_bench_metrics_LDADD = libnvc.la $(NVC_DEP_LIBS)
+
+# nn engine: bench/bench_nn [--threads N] [--steps N] [--no-torch] (PyTorch twin: bench/nn_torch.py)
+EXTRA_PROGRAMS += bench/bench_nn
+bench_PROGS += bench/bench_nn
+bench_bench_nn_SOURCES = bench/bench_nn.c tests/nn_model.c tests/nn_model.h
+bench_bench_nn_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_SRCDIR='"$(abs_top_srcdir)"'
+bench_bench_nn_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
+bench_bench_nn_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+EXTRA_DIST += bench/nn_torch.py

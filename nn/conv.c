@@ -9,8 +9,12 @@
  * - forward: units (image, group, tile of output positions);
  * - backward: units (group, block of input channels); each loops over images
  *   and tiles in order, computing the weight gradient of its columns and the
- *   input gradient of its channels (col2im never crosses a block);
- * - bias gradient: one unit per output channel.
+ *   input gradient of its channels (col2im never crosses a block); with
+ *   stride 1 and no more outputs than inputs the input gradient is instead
+ *   a forward conv of dout with flipped weights (a gather, units as forward);
+ * - bias gradient: one unit per output channel;
+ * - depthwise convs: direct loops, units of output rows (forward), input
+ *   planes (input gradient), weights (weight gradient).
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
@@ -20,6 +24,7 @@
 
 #include "codec/internal.h"
 #include "nn/cpu.h"
+#include "nn/vmath.h"
 
 typedef struct Conv {
     int B, Cin, H, W, Cout, K, s, pad, G;
@@ -128,106 +133,169 @@ static void col2im(float *dx, const float *dcol, const Conv *c, int c0, int nc, 
     }
 }
 
-/* ---- depthwise (one input channel per group): direct loops ----------------------------- */
+/* ---- direct loops for depthwise convs (GEMMs of one input channel run far
+ * below the machine's peak; row-wise multiply-adds stay in cache) ------------------------------ */
 
-static void dw_forward(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias, const Conv *c)
+/* Output rows per forward unit. */
+#define DIRECT_ROWS 8
+
+/* y (n) += w * x at stride s over [lo, hi) */
+static inline void row_axpy(float *y, const float *x, float w, int s, int lo, int hi)
 {
-    const int K = c->K, s = c->s, Wo = c->Wo, mult = c->cout_g;
-#pragma omp parallel for num_threads(nn->threads) schedule(static)
-    for (int u = 0; u < c->B * c->Cout; u++) {
-        int b = u / c->Cout, co = u % c->Cout;
-        const float *x = inp + ((size_t)b * c->Cin + co / mult) * c->hw;
-        const float *w = weight + (size_t)co * c->kk;
-        float *y = out + (size_t)u * c->howo;
-        float b0 = bias ? bias[co] : 0.0f;
-        for (size_t i = 0; i < c->howo; i++)
-            y[i] = b0;
-        for (int ky = 0; ky < K; ky++)
-            for (int kx = 0; kx < K; kx++) {
-                float wv = w[ky * K + kx];
-                int ix0 = kx - c->pad, lo, hi;
-                valid_range(ix0, s, c->W, Wo, &lo, &hi);
-                for (int oy = 0; oy < c->Ho; oy++) {
-                    int iy = oy * s - c->pad + ky;
-                    if (iy < 0 || iy >= c->H)
-                        continue;
-                    const float *row = x + (size_t)iy * c->W + ix0;
-                    float *yr = y + (size_t)oy * Wo;
-                    for (int t = lo; t < hi; t++)
-                        yr[t] += wv * row[t * s];
-                }
-            }
+    if (s == 1) {
+#pragma omp simd
+        for (int t = lo; t < hi; t++)
+            y[t] += w * x[t];
+    } else {
+        for (int t = lo; t < hi; t++)
+            y[t] += w * x[t * s];
     }
 }
 
-static void dw_backward_input(NvcNn *nn, const float *dout, const float *weight, float *dinp, const Conv *c)
+/* output rows [r0, r1) of channel co of image b */
+NVC_VEC_CLONES static void direct_forward_unit(float *out, const float *inp, const float *weight, const float *bias,
+                                               const Conv *c, int b, int co, int r0, int r1)
 {
-    const int K = c->K, s = c->s, Wo = c->Wo, mult = c->cout_g;
-#pragma omp parallel for num_threads(nn->threads) schedule(static)
-    for (int u = 0; u < c->B * c->Cin; u++) {
-        int b = u / c->Cin, ci = u % c->Cin;
-        float *dx = dinp + (size_t)u * c->hw;
-        for (int m = 0; m < mult; m++) {
-            int co = ci * mult + m;
-            const float *dy = dout + ((size_t)b * c->Cout + co) * c->howo;
-            const float *w = weight + (size_t)co * c->kk;
-            for (int ky = 0; ky < K; ky++)
+    const int K = c->K, s = c->s, Wo = c->Wo, ci0 = co / c->cout_g * c->cin_g;
+    float *y = out + ((size_t)b * c->Cout + co) * c->howo;
+    float b0 = bias ? bias[co] : 0.0f;
+    for (int oy = r0; oy < r1; oy++) {
+        float *yr = y + (size_t)oy * Wo;
+        for (int t = 0; t < Wo; t++)
+            yr[t] = b0;
+        for (int cl = 0; cl < c->cin_g; cl++) {
+            const float *x = inp + ((size_t)b * c->Cin + ci0 + cl) * c->hw;
+            const float *w = weight + ((size_t)co * c->cin_g + cl) * c->kk;
+            for (int ky = 0; ky < K; ky++) {
+                int iy = oy * s - c->pad + ky;
+                if (iy < 0 || iy >= c->H)
+                    continue;
                 for (int kx = 0; kx < K; kx++) {
-                    float wv = w[ky * K + kx];
                     int ix0 = kx - c->pad, lo, hi;
                     valid_range(ix0, s, c->W, Wo, &lo, &hi);
-                    for (int oy = 0; oy < c->Ho; oy++) {
-                        int iy = oy * s - c->pad + ky;
-                        if (iy < 0 || iy >= c->H)
-                            continue;
-                        float *row = dx + (size_t)iy * c->W + ix0;
-                        const float *dr = dy + (size_t)oy * Wo;
+                    row_axpy(yr, x + (size_t)iy * c->W + ix0, w[ky * K + kx], s, lo, hi);
+                }
+            }
+        }
+    }
+}
+
+static void direct_forward(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias,
+                           const Conv *c)
+{
+    const int nrb = (c->Ho + DIRECT_ROWS - 1) / DIRECT_ROWS;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int u = 0; u < c->B * c->Cout * nrb; u++) {
+        int r0 = u % nrb * DIRECT_ROWS;
+        direct_forward_unit(out, inp, weight, bias, c, u / (c->Cout * nrb), u / nrb % c->Cout, r0,
+                            NVC_MIN(c->Ho, r0 + DIRECT_ROWS));
+    }
+}
+
+/* the input gradient of plane (b, ci) */
+NVC_VEC_CLONES static void direct_backward_input_unit(const float *dout, const float *weight, float *dinp,
+                                                      const Conv *c, int b, int ci)
+{
+    const int K = c->K, s = c->s, Wo = c->Wo, g = ci / c->cin_g, cl = ci % c->cin_g;
+    float *dx = dinp + ((size_t)b * c->Cin + ci) * c->hw;
+    for (int m = 0; m < c->cout_g; m++) {
+        int co = g * c->cout_g + m;
+        const float *dy = dout + ((size_t)b * c->Cout + co) * c->howo;
+        const float *w = weight + ((size_t)co * c->cin_g + cl) * c->kk;
+        for (int oy = 0; oy < c->Ho; oy++)
+            for (int ky = 0; ky < K; ky++) {
+                int iy = oy * s - c->pad + ky;
+                if (iy < 0 || iy >= c->H)
+                    continue;
+                for (int kx = 0; kx < K; kx++) {
+                    int ix0 = kx - c->pad, lo, hi;
+                    valid_range(ix0, s, c->W, Wo, &lo, &hi);
+                    float *row = dx + (size_t)iy * c->W + ix0, wv = w[ky * K + kx];
+                    const float *dr = dy + (size_t)oy * Wo;
+                    if (s == 1) {
+#pragma omp simd
+                        for (int t = lo; t < hi; t++)
+                            row[t] += wv * dr[t];
+                    } else {
                         for (int t = lo; t < hi; t++)
                             row[t * s] += wv * dr[t];
                     }
                 }
-        }
+            }
     }
 }
 
-static void dw_backward_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, const Conv *c)
+static void direct_backward_input(NvcNn *nn, const float *dout, const float *weight, float *dinp, const Conv *c)
 {
-    const int K = c->K, s = c->s, Wo = c->Wo, mult = c->cout_g;
 #pragma omp parallel for num_threads(nn->threads) schedule(static)
-    for (int co = 0; co < c->Cout; co++) {
-        for (int k = 0; k < c->kk; k++) {
-            int ky = k / K, kx = k % K, ix0 = kx - c->pad, lo, hi;
-            valid_range(ix0, s, c->W, Wo, &lo, &hi);
-            double acc = 0.0;
-            for (int b = 0; b < c->B; b++) {
-                const float *x = inp + ((size_t)b * c->Cin + co / mult) * c->hw;
-                const float *dy = dout + ((size_t)b * c->Cout + co) * c->howo;
-                for (int oy = 0; oy < c->Ho; oy++) {
-                    int iy = oy * s - c->pad + ky;
-                    if (iy < 0 || iy >= c->H)
-                        continue;
-                    const float *row = x + (size_t)iy * c->W + ix0, *dr = dy + (size_t)oy * Wo;
-                    float r = 0.0f;
+    for (int u = 0; u < c->B * c->Cin; u++)
+        direct_backward_input_unit(dout, weight, dinp, c, u / c->Cin, u % c->Cin);
+}
+
+/* the K*K weight gradients of (co, cl): sums over images and rows in order */
+NVC_VEC_CLONES static void direct_backward_weight_unit(const float *dout, const float *inp, float *dweight,
+                                                       const Conv *c, int co, int cl)
+{
+    const int K = c->K, s = c->s, Wo = c->Wo, ci = co / c->cout_g * c->cin_g + cl;
+    for (int k = 0; k < c->kk; k++) {
+        int ky = k / K, kx = k % K, ix0 = kx - c->pad, lo, hi;
+        valid_range(ix0, s, c->W, Wo, &lo, &hi);
+        double acc = 0.0;
+        for (int b = 0; b < c->B; b++) {
+            const float *x = inp + ((size_t)b * c->Cin + ci) * c->hw;
+            const float *dy = dout + ((size_t)b * c->Cout + co) * c->howo;
+            for (int oy = 0; oy < c->Ho; oy++) {
+                int iy = oy * s - c->pad + ky;
+                if (iy < 0 || iy >= c->H)
+                    continue;
+                const float *row = x + (size_t)iy * c->W + ix0, *dr = dy + (size_t)oy * Wo;
+                float r = 0.0f;
+                if (s == 1) {
+#pragma omp simd reduction(+ : r)
+                    for (int t = lo; t < hi; t++)
+                        r += dr[t] * row[t];
+                } else {
                     for (int t = lo; t < hi; t++)
                         r += dr[t] * row[t * s];
-                    acc += r;
                 }
+                acc += r;
             }
-            dweight[(size_t)co * c->kk + k] += (float)acc;
         }
+        dweight[((size_t)co * c->cin_g + cl) * c->kk + k] += (float)acc;
     }
+}
+
+static void direct_backward_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, const Conv *c)
+{
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int u = 0; u < c->Cout * c->cin_g; u++)
+        direct_backward_weight_unit(dout, inp, dweight, c, u / c->cin_g, u % c->cin_g);
+}
+
+/* Depthwise convs run direct (measured: convs to 3 channels run faster
+ * through the GEMMs, even at M = 3). */
+static int use_direct(const Conv *c)
+{
+    return c->cin_g == 1;
 }
 
 /* ---- GEMM path ------------------------------------------------------------------------- */
 
+/* Floats of patch tiles gemm_forward needs. */
+static size_t forward_scratch(const NvcNn *nn, const Conv *c)
+{
+    return c->pointwise ? 0 : (size_t)nn->threads * tile_cols(c, c->kdim) * c->kdim;
+}
+
+/* out = conv(inp) (+ bias); accumulate: out += conv(inp) (bias ignored).
+ * scratch: forward_scratch() floats. */
 static void gemm_forward(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias,
-                         const Conv *c)
+                         const Conv *c, float *scratch, int accumulate)
 {
     const int T = tile_cols(c, c->kdim);
     const int nt = (int)((c->howo + T - 1) / T), nu = c->B * c->G * nt;
-    float *scratch = c->pointwise ? NULL : nvc_nn_scratch(nn, (size_t)nn->threads * T * c->kdim);
-    if (!c->pointwise && !scratch)
-        return;
+    if (accumulate)
+        bias = NULL;
 #pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
     for (int u = 0; u < nu; u++) {
         int b = u / (c->G * nt), g = u / nt % c->G, t = u % nt;
@@ -249,8 +317,30 @@ static void gemm_forward(NvcNn *nn, float *out, const float *inp, const float *w
                     yr[j] = bv;
             }
         nvc_sgemm(0, 0, c->cout_g, n, c->kdim, 1.0f, weight + (size_t)g * c->cout_g * c->kdim, c->kdim, src, ld,
-                  bias ? 1.0f : 0.0f, y, (int)c->howo);
+                  bias || accumulate ? 1.0f : 0.0f, y, (int)c->howo);
     }
+}
+
+/* Stride 1: the input gradient is a forward conv of dout with the weights
+ * transposed and flipped, padding K - 1 - pad (a gather: no col2im). */
+static void backward_input_transposed(NvcNn *nn, const float *dout, const float *weight, float *dinp,
+                                      const Conv *c)
+{
+    Conv t;
+    if (conv_setup(nn, &t, c->B, c->Cout, c->Ho, c->Wo, c->Cin, c->K, 1, c->K - 1 - c->pad, c->G))
+        return;
+    const size_t nw = (size_t)c->Cout * c->kdim;
+    float *wt = nvc_nn_scratch(nn, nw + forward_scratch(nn, &t));
+    if (!wt)
+        return;
+    /* wt (Cin, Cout/G, K, K)[g cin_g + i][o][ky][kx] = weight[g cout_g + o][i][K-1-ky][K-1-kx] */
+    for (int g = 0; g < c->G; g++)
+        for (int i = 0; i < c->cin_g; i++)
+            for (int o = 0; o < c->cout_g; o++)
+                for (int k = 0; k < c->kk; k++)
+                    wt[(((size_t)g * c->cin_g + i) * c->cout_g + o) * c->kk + k] =
+                        weight[(((size_t)g * c->cout_g + o) * c->cin_g + i) * c->kk + c->kk - 1 - k];
+    gemm_forward(nn, dinp, dout, wt, NULL, &t, wt + nw, 1);
 }
 
 /* Input channels per backward unit: at most 8 units per group (fixed). */
@@ -327,10 +417,13 @@ void nvc_conv2d_forward(NvcNn *nn, float *out, const float *inp, const float *we
     Conv c;
     if (conv_setup(nn, &c, B, Cin, H, W, Cout, K, stride, pad, groups))
         return;
-    if (c.cin_g == 1 && !c.pointwise)
-        dw_forward(nn, out, inp, weight, bias, &c);
-    else
-        gemm_forward(nn, out, inp, weight, bias, &c);
+    if (use_direct(&c)) {
+        direct_forward(nn, out, inp, weight, bias, &c);
+        return;
+    }
+    float *scratch = nvc_nn_scratch(nn, forward_scratch(nn, &c) + 1);
+    if (scratch)
+        gemm_forward(nn, out, inp, weight, bias, &c, scratch, 0);
 }
 
 void nvc_conv2d_backward(NvcNn *nn, const float *dout, const float *inp, const float *weight, float *dinp,
@@ -342,12 +435,19 @@ void nvc_conv2d_backward(NvcNn *nn, const float *dout, const float *inp, const f
         return;
     if (dbias)
         bias_backward(nn, dout, dbias, B, Cout, c.howo);
-    if (c.cin_g == 1 && !c.pointwise) {
+    if (use_direct(&c)) {
         if (dinp)
-            dw_backward_input(nn, dout, weight, dinp, &c);
+            direct_backward_input(nn, dout, weight, dinp, &c);
         if (dweight)
-            dw_backward_weight(nn, dout, inp, dweight, &c);
-    } else if (dinp || dweight) {
+            direct_backward_weight(nn, dout, inp, dweight, &c);
+        return;
+    }
+    /* stride 1, not expanding (the transposed GEMM has cin_g rows): gather; else col2im */
+    if (dinp && c.s == 1 && !c.pointwise && c.cout_g <= c.cin_g) {
+        backward_input_transposed(nn, dout, weight, dinp, &c);
+        dinp = NULL;
+    }
+    if (dinp || dweight) {
         gemm_backward(nn, dout, inp, weight, dinp, dweight, &c);
     }
 }
