@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch twin of bench/bench_nn's HNeRV-shaped training step (CPU).
 
-    python3 bench/nn_torch.py THREADS B EH EW C0 REDUCE FLOOR STRIDES... -- STEPS [ROUNDS]
+    python3 bench/nn_torch.py THREADS B EH EW C0 REDUCE FLOOR STRIDES... -- STEPS [ROUNDS [DEVICE]]
 
 Prints "ms_per_step <float>": the best of ROUNDS (default 3) means of STEPS
 steps, after 3 warm-up steps; a step is zero grads, forward, MSE, backward,
-Adam, as in tests/nn_model.c.
+Adam, as in tests/nn_model.c. DEVICE: cpu (default) or cuda (tests/gpu/run.sh).
 """
 import sys
 import time
@@ -45,9 +45,13 @@ def main():
     strides = [int(v) for v in a[7:sep]]
     steps = int(a[sep + 1])
     rounds = int(a[sep + 2]) if len(a) > sep + 2 else 3
+    device = a[sep + 3] if len(a) > sep + 3 else "cpu"
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    net = Decoder(B, eh, ew, c0, reduce, floor, strides)
+    net = Decoder(B, eh, ew, c0, reduce, floor, strides).to(device)
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     with torch.no_grad():
         target = net().detach().clone().uniform_()
@@ -57,7 +61,7 @@ def main():
         loss = F.mse_loss(net(), target)
         loss.backward()
         opt.step()
-        return loss.item()
+        return loss.item()  # synchronizes
 
     for _ in range(3):
         step()
@@ -68,7 +72,7 @@ def main():
             step()
         best = min(best, (time.perf_counter() - t) / steps)
     print("ms_per_step %.3f" % (best * 1e3))
-    print("torch %s threads %d" % (torch.__version__, torch.get_num_threads()))
+    print("torch %s threads %d device %s" % (torch.__version__, torch.get_num_threads(), device))
 
 
 if __name__ == "__main__":
