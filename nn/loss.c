@@ -77,7 +77,8 @@ static void ssim_run(NvcNn *nn, float *value, float dvalue, const float *pred, c
                      int B, int C, int H, int W, int ms)
 {
     const int np = B * C;
-    const size_t work = ms ? nvc_nn_msssim_work_size(H, W) : nvc_nn_ssim_work_size(H, W);
+    /* even: the doubles after the work areas stay aligned */
+    const size_t work = NVC_ALIGN(ms ? nvc_nn_msssim_work_size(H, W) : nvc_nn_ssim_work_size(H, W), 2);
     const size_t hw = (size_t)H * W;
     float *scratch = nvc_nn_scratch(nn, (size_t)nn->threads * work + 2 * (size_t)np + 2);
     if (!scratch)

@@ -41,7 +41,8 @@ static inline float nvc_vexpf(float x)
     float r = x - n * 0.693145751953125f - n * 1.428606765330187e-6f;
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
               r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    return nvc_bits_float(nvc_float_bits(p) + ((int32_t)n << 23));
+    uint32_t scale = (uint32_t)(int32_t)n << 23; /* 2^n added to the exponent (mod 2^32, no UB) */
+    return nvc_bits_float((int32_t)((uint32_t)nvc_float_bits(p) + scale));
 }
 
 /* erfc(z) for z >= 0 with relative error below 1.2e-7 (the Chebyshev fit of
