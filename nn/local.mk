@@ -6,6 +6,7 @@ libnvc_core_la_SOURCES += \
 	nn/rng.h \
 	nn/ssim.h \
 	nn/rate_math.h \
+	nn/vmath.h \
 	nn/optim.h \
 	nn/checkpoint.h \
 	nn/nn.c \
@@ -58,7 +59,7 @@ tests_test_nn_torch_CFLAGS = $(TEST_CFLAGS)
 tests_test_nn_torch_LDADD = $(TEST_LDADD)
 TESTS += tests/test_nn_torch
 endif
-EXTRA_DIST += tests/nn_torch_ref.py tests/data/nn_torch_ref.bin
+EXTRA_DIST += tests/nn_torch_ref.py tests/data/nn_torch_ref.bin tests/gpu/run.sh nn/README.md
 
 # CUDA against the CPU for every op (plain C: tests/gpu/run.sh builds it without autotools).
 if HAVE_CUDA
