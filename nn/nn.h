@@ -137,7 +137,7 @@ typedef struct NvcInit {
 } NvcInit;
 
 #define NVC_INIT(kind, a) ((NvcInit){ (kind), (a) })
-#define NVC_INIT_ZERO_ ((NvcInit){ NVC_INIT_ZERO, 0.0f })
+#define NVC_INIT_ZEROED ((NvcInit){ NVC_INIT_ZERO, 0.0f })
 
 /* One tensor of an arena: what a checkpoint, a quantizer or an entropy coder
  * needs to know about it. fan_in = d[1] * d[2] * d[3] (PyTorch's rule),

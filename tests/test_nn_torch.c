@@ -96,7 +96,7 @@ typedef struct Params {
 /* Names as PyTorch's named_parameters(). */
 static void params(NvcArena *a, Params *p)
 {
-    NvcInit z = NVC_INIT_ZERO_;
+    NvcInit z = NVC_INIT_ZEROED;
     p->stem_w = nvc_tensor(a, z, NVC_SHAPE(24, 16, 1, 1), "stem.weight");
     p->stem_b = nvc_tensor(a, z, NVC_SHAPE(24), "stem.bias");
     p->up1_w = nvc_tensor(a, z, NVC_SHAPE(32, 24, 3, 3), "up1.weight");
@@ -127,7 +127,7 @@ typedef struct Acts {
 
 static void acts(NvcArena *a, Acts *x)
 {
-    NvcInit z = NVC_INIT_ZERO_;
+    NvcInit z = NVC_INIT_ZEROED;
     x->h0c = nvc_tensor(a, z, NVC_SHAPE(1, 24, 4, 4), "h0c");
     x->h0 = nvc_tensor(a, z, NVC_SHAPE(1, 24, 4, 4), "h0");
     x->u1c = nvc_tensor(a, z, NVC_SHAPE(1, 32, 4, 4), "u1c");
