@@ -224,11 +224,15 @@ float *nvc_tensor(NvcArena *a, NvcInit init, NvcShape shape, const char *fmt, ..
     char name[NVC_TENSOR_NAME_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof(name), fmt, ap);
+    int len = vsnprintf(name, sizeof(name), fmt, ap);
     va_end(ap);
     size_t numel;
     if (a->err)
         return NULL;
+    if (len < 0 || len >= (int)sizeof(name)) { /* truncated names could collide */
+        a->err = NVC_ERR(ENAMETOOLONG);
+        return NULL;
+    }
     if (!shape_ok(shape, &numel)) {
         a->err = NVC_ERR(EINVAL);
         return NULL;

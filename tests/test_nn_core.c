@@ -240,6 +240,20 @@ START_TEST(test_arena)
     nvc_arena_init_params(&a2, qbuf, 42);
     ck_assert(!memcmp(q.head, p.head, (size_t)3 * C * sizeof(float)));
 
+    /* names longer than NVC_TENSOR_NAME_MAX - 1 are refused, not truncated */
+    NvcArena a3 = { 0 };
+    char longname[NVC_TENSOR_NAME_MAX + 8];
+    memset(longname, 'x', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = 0;
+    nvc_tensor(&a3, NVC_INIT_ZEROED, NVC_SHAPE(4), "%s", longname);
+    ck_assert_int_eq(nvc_arena_check(&a3), NVC_ERR(ENAMETOOLONG));
+    nvc_tensor(&a3, NVC_INIT_ZEROED, NVC_SHAPE(4, 0), "zero");
+    ck_assert_int_eq(nvc_arena_check(&a3), NVC_ERR(ENAMETOOLONG)); /* the first error stays */
+    nvc_arena_free(&a3);
+    nvc_tensor(&a3, NVC_INIT_ZEROED, NVC_SHAPE(4, 0), "zero");
+    ck_assert_int_eq(nvc_arena_check(&a3), NVC_ERR(EINVAL));
+    nvc_arena_free(&a3);
+
     /* a pass that declares another layout is refused */
     nvc_arena_bind(&a2, qbuf);
     toy_tensors(&a2, &q, C + 1, 1);
