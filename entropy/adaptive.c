@@ -229,7 +229,7 @@ static void write_params(const NvcAdaptiveParams *p, NvcByteWriter *bw)
     }
 }
 
-int nvc_adaptive_encode_with(const NvcAdaptiveParams *p, const int32_t *v, size_t n, uint32_t nsub,
+static int encode_with(const NvcAdaptiveParams *p, const int32_t *v, size_t n, uint32_t nsub,
                              NvcByteWriter *bw)
 {
     int ret = check_params(p);
@@ -259,6 +259,16 @@ int nvc_adaptive_encode_with(const NvcAdaptiveParams *p, const int32_t *v, size_
     write_params(p, bw);
     ret = nvc_table_encode(&set, v, NULL, NULL, n, nsub, bw);
     nvc_cdf_set_free(&set);
+    return ret;
+}
+
+int nvc_adaptive_encode_with(const NvcAdaptiveParams *p, const int32_t *v, size_t n, uint32_t nsub,
+                             NvcByteWriter *bw)
+{
+    size_t sz = bw->sz;
+    int ret = encode_with(p, v, n, nsub, bw);
+    if (ret && !bw->error)
+        bw->sz = sz; /* nothing half-written */
     return ret;
 }
 
@@ -413,30 +423,88 @@ static uint32_t clamp_scale(unsigned __int128 s)
     return s < 1 ? 1 : s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
+/* k-th smallest of a[0 .. n-1] (reorders a): quickselect, median-of-3 pivot. */
+static int64_t select_k(int64_t *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t x = a[lo], y = a[mid], z = a[hi];
+        int64_t pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                int64_t t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return a[k];
+    }
+    return a[k];
+}
+
+/* Robust statistics: the median and the 99.9% quantile of |v - median| (on
+ * at most 2^20 evenly spaced samples) decide which values are inliers; the
+ * mean, standard deviation and mean absolute deviation are those of the
+ * inliers (outliers take the escape). */
 static int stats(const int32_t *v, size_t n, Stats *st)
 {
+    size_t ns = n < (1u << 20) ? n : (1u << 20);
+    int64_t *a = malloc(ns * sizeof(*a));
+    if (!a)
+        return NVC_ERR(ENOMEM);
+    for (size_t i = 0; i < ns; i++)
+        a[i] = v[ns == n ? i : (size_t)((uint64_t)i * n / ns)];
+    int64_t med = select_k(a, ns, ns / 2);
+    for (size_t i = 0; i < ns; i++)
+        a[i] = a[i] < med ? med - a[i] : a[i] - med;
+    int64_t lim = select_k(a, ns, ns - 1 - ns / 1000);
+    free(a);
+
     __int128 sum = 0, sq = 0;
+    size_t m = 0;
     st->min = st->max = v[0];
     for (size_t i = 0; i < n; i++) {
         st->min = v[i] < st->min ? v[i] : st->min;
         st->max = v[i] > st->max ? v[i] : st->max;
-        sum += v[i];
-        sq += (int64_t)v[i] * v[i];
+        int64_t d = v[i] - med;
+        if (d > lim || d < -lim)
+            continue;
+        sum += d;
+        sq += d * d;
+        m++;
     }
-    __int128 nn = (__int128)n;
-    /* round(sum * 256 / n), halves away from zero */
-    __int128 m = sum * 256, q = (m + (m >= 0 ? nn / 2 : -(nn / 2))) / nn;
+    __int128 nn = (__int128)m;
+    /* mean = med + round(sum * 256 / m), halves away from zero */
+    __int128 s8 = sum * 256, q = (s8 + (s8 >= 0 ? nn / 2 : -(nn / 2))) / nn + (__int128)med * 256;
     st->mean_q8 = q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
-    /* sd^2 * 2^32 = (n sq - sum^2) * 2^32 / n^2 */
+    /* sd^2 * 2^32 = (m sq - sum^2) * 2^32 / m^2 */
     unsigned __int128 var = (unsigned __int128)(nn * sq - sum * sum);
-    var = (var / (unsigned __int128)n << 16) / (unsigned __int128)n << 16;
+    var = (var / (unsigned __int128)m << 16) / (unsigned __int128)m << 16;
     st->sd_q16 = clamp_scale(isqrt_u128(var));
     unsigned __int128 ad = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t d = (int64_t)v[i] * 256 - st->mean_q8;
-        ad += (uint64_t)(d < 0 ? -d : d);
+        int64_t d = v[i] - med;
+        if (d > lim || d < -lim)
+            continue;
+        int64_t e = (int64_t)v[i] * 256 - st->mean_q8;
+        ad += (uint64_t)(e < 0 ? -e : e);
     }
-    st->mad_q16 = clamp_scale(ad * 256 / n);
+    st->mad_q16 = clamp_scale(ad * 256 / m);
     st->count = NULL;
     if ((int64_t)st->max - st->min < NVC_ADAPTIVE_HIST_MAX_VALUES) {
         st->count = calloc((size_t)((int64_t)st->max - st->min + 1), sizeof(*st->count));
@@ -516,13 +584,13 @@ static int best_hist(const Stats *st, NvcAdaptiveParams *p, uint64_t *cost)
     return 0;
 }
 
-/* Cheapest scale among scale * 2^(i/4), i = -2..2, by estimate. */
+/* Cheapest scale among scale * 2^(i/4), i = -3..3, by estimate. */
 static int best_param(const Stats *st, const int32_t *v, size_t n, enum NvcAdaptiveMode mode, NvcAdaptiveParams *p)
 {
-    static const uint32_t mul_q16[5] = { 46341, 55109, 65536, 77936, 92682 };
+    static const uint32_t mul_q16[7] = { 38968, 46341, 55109, 65536, 77936, 92682, 110218 };
     uint32_t s0 = mode == NVC_ADAPTIVE_LAPLACE ? st->mad_q16 : st->sd_q16;
     uint64_t bestc = UINT64_MAX;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
         NvcAdaptiveParams c = { .mode = mode, .mean_q8 = st->mean_q8,
                                 .scale_q16 = clamp_scale(((unsigned __int128)s0 * mul_q16[i]) >> 16) };
         NvcCdfSet set;

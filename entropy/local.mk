@@ -25,3 +25,11 @@ tests_test_entropy_CFLAGS = $(TEST_CFLAGS)
 tests_test_entropy_LDADD = $(TEST_LDADD)
 TESTS += tests/test_entropy
 endif
+
+if HAVE_CHECK
+check_PROGRAMS += tests/test_entropy_priors
+tests_test_entropy_priors_SOURCES = tests/test_entropy_priors.c tests/entropy_common.h tests/common.h
+tests_test_entropy_priors_CFLAGS = $(TEST_CFLAGS)
+tests_test_entropy_priors_LDADD = $(TEST_LDADD)
+TESTS += tests/test_entropy_priors
+endif
