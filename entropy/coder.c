@@ -12,8 +12,14 @@
 
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define ALWAYS_INLINE inline
+#define NOINLINE
+#define LIKELY(x) (x)
+#define UNLIKELY(x) (x)
 #endif
 
 enum { MAP_CONST, MAP_IDX, MAP_COND };
@@ -124,76 +130,91 @@ static int encode(const Map *m, int mode, const int32_t *val, size_t n, uint32_t
 
 /* ---- decoder ------------------------------------------------------------------- */
 
-typedef struct Lane {
-    const NvcCdf *t;
-    uint32_t s;
-    int32_t off;
-} Lane;
+/* The escape path, out of line: returns the table index and updates the state. */
+typedef struct Esc {
+    uint64_t x;
+    const uint8_t *p;
+    int64_t idx;
+    int err;
+} Esc;
 
-/* Decode one symbol's interval on x (no renormalisation yet). */
-static ALWAYS_INLINE void dec_sym(const NvcCdfSet *set, Lane *ln, uint64_t *x)
+static NOINLINE Esc dec_escape(uint64_t x, const uint8_t *p, const uint8_t *end, uint32_t nval)
 {
-    uint32_t slot = nvc_rans_dec_slot(*x);
-    const uint32_t *c = set->cdf + ln->t->cdf_off;
-    uint32_t s = set->lut[ln->t->lut_off + (slot >> ln->t->lut_shift)];
-    while (c[s + 1] <= slot)
-        s++;
-    ln->s = s;
-    *x = (uint64_t)(c[s + 1] - c[s]) * (*x >> NVC_RANS_PREC) + slot - c[s];
+    Esc e = { x, p, 0, 0 };
+    e.idx = nvc_rans_dec_escape_bits(&e.x, &e.p, end, nval, &e.err);
+    return e;
 }
 
-static ALWAYS_INLINE void dec_renorm(uint64_t *x, const uint8_t **p, const uint8_t *end, int *err)
-{
-    if (*x < NVC_RANS_L) {
-        if (end - *p >= 4) {
-            *x = *x << 32 | nvc_rans_rd32(*p);
-            *p += 4;
-        } else {
-            *err = 1;
-            *x = NVC_RANS_L;
-        }
-    }
-}
-
-/* Renormalise, read the escape when there is one, store the value. */
-static ALWAYS_INLINE void dec_finish_sym(Lane *ln, uint64_t *x, const uint8_t **p, const uint8_t *end,
-                                         int32_t *out, int *err)
-{
-    dec_renorm(x, p, end, err);
-    int64_t idx = ln->s;
-    if (ln->s == ln->t->nval)
-        idx = nvc_rans_dec_escape_bits(x, p, end, ln->t->nval, err);
-    int64_t v = idx + ln->t->offset + ln->off;
-    *err |= v != (int32_t)v;
-    *out = (int32_t)v;
-}
+/* Decode one symbol of table t on state x: the interval, then the
+ * renormalisation, then the escape when there is one. */
+#define DEC_SYM(t, off, X, out)                                                                        \
+    do {                                                                                               \
+        uint32_t slot_ = nvc_rans_dec_slot(X);                                                         \
+        const uint32_t *c_ = cdf + (t)->cdf_off;                                                       \
+        uint32_t s_ = lut[(t)->lut_off + (slot_ >> (t)->lut_shift)];                                   \
+        while (c_[s_ + 1] <= slot_)                                                                    \
+            s_++;                                                                                      \
+        X = (uint64_t)(c_[s_ + 1] - c_[s_]) * (X >> NVC_RANS_PREC) + slot_ - c_[s_];                   \
+        if (X < NVC_RANS_L) {                                                                          \
+            if (LIKELY(end - p >= 4)) {                                                                \
+                X = X << 32 | nvc_rans_rd32(p);                                                        \
+                p += 4;                                                                                \
+            } else { /* past the end: error, state parked at L */                                      \
+                err = 1;                                                                               \
+                X = NVC_RANS_L;                                                                        \
+            }                                                                                          \
+        }                                                                                              \
+        int64_t v_ = (int64_t)s_ + (t)->offset + (off);                                                \
+        if (UNLIKELY(s_ == (t)->nval)) {                                                               \
+            Esc e_ = dec_escape(X, p, end, (t)->nval);                                                 \
+            X = e_.x;                                                                                  \
+            p = e_.p;                                                                                  \
+            err |= e_.err;                                                                             \
+            v_ = e_.idx + (t)->offset + (off);                                                         \
+        }                                                                                              \
+        err |= v_ != (int32_t)v_;                                                                      \
+        out = (int32_t)v_;                                                                             \
+    } while (0)
 
 static ALWAYS_INLINE void dec_span(const Map *m, int mode, NvcRansDecoder *d, int32_t *val, size_t s0, size_t a,
                                    size_t b)
 {
-    const NvcCdfSet *set = m->set;
+    const uint32_t *cdf = m->set->cdf;
+    const uint16_t *lut = m->set->lut;
+    const uint8_t *p = d->p, *end = d->end;
+    int err = d->error;
     size_t i = a;
-    Lane ln[NVC_RANS_LANES];
     for (; i < b && ((i - s0) & (NVC_RANS_LANES - 1)); i++) {
-        uint64_t *x = &d->x[(i - s0) & (NVC_RANS_LANES - 1)];
-        ln[0].t = map_sym(m, mode, i, &ln[0].off);
-        dec_sym(set, &ln[0], x);
-        dec_finish_sym(&ln[0], x, &d->p, d->end, &val[i], &d->error);
+        int32_t off;
+        const NvcCdf *t = map_sym(m, mode, i, &off);
+        uint64_t x = d->x[(i - s0) & (NVC_RANS_LANES - 1)];
+        DEC_SYM(t, off, x, val[i]);
+        d->x[(i - s0) & (NVC_RANS_LANES - 1)] = x;
     }
+    /* four lanes at a time, states in registers */
+    uint64_t x0 = d->x[0], x1 = d->x[1], x2 = d->x[2], x3 = d->x[3];
     for (; i + NVC_RANS_LANES <= b; i += NVC_RANS_LANES) {
-        for (int l = 0; l < NVC_RANS_LANES; l++) {
-            ln[l].t = map_sym(m, mode, i + l, &ln[l].off);
-            dec_sym(set, &ln[l], &d->x[l]);
-        }
-        for (int l = 0; l < NVC_RANS_LANES; l++)
-            dec_finish_sym(&ln[l], &d->x[l], &d->p, d->end, &val[i + l], &d->error);
+        int32_t o0, o1, o2, o3;
+        const NvcCdf *t0 = map_sym(m, mode, i, &o0), *t1 = map_sym(m, mode, i + 1, &o1);
+        const NvcCdf *t2 = map_sym(m, mode, i + 2, &o2), *t3 = map_sym(m, mode, i + 3, &o3);
+        DEC_SYM(t0, o0, x0, val[i]);
+        DEC_SYM(t1, o1, x1, val[i + 1]);
+        DEC_SYM(t2, o2, x2, val[i + 2]);
+        DEC_SYM(t3, o3, x3, val[i + 3]);
     }
+    d->x[0] = x0;
+    d->x[1] = x1;
+    d->x[2] = x2;
+    d->x[3] = x3;
     for (; i < b; i++) {
-        uint64_t *x = &d->x[(i - s0) & (NVC_RANS_LANES - 1)];
-        ln[0].t = map_sym(m, mode, i, &ln[0].off);
-        dec_sym(set, &ln[0], x);
-        dec_finish_sym(&ln[0], x, &d->p, d->end, &val[i], &d->error);
+        int32_t off;
+        const NvcCdf *t = map_sym(m, mode, i, &off);
+        uint64_t x = d->x[(i - s0) & (NVC_RANS_LANES - 1)];
+        DEC_SYM(t, off, x, val[i]);
+        d->x[(i - s0) & (NVC_RANS_LANES - 1)] = x;
     }
+    d->p = p;
+    d->error = err;
 }
 
 static int dec_sub(const Map *m, int mode, const uint8_t *buf, size_t size, int32_t *val, size_t s0, size_t s1)

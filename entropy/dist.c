@@ -9,49 +9,6 @@
 #include "codec/internal.h"
 #include "entropy/dist.h"
 
-#define LOG2E_Q30 1549082005u /* round(log2(e) * 2^30) */
-
-uint32_t nvc_dist_exp2_neg(uint32_t u_q24)
-{
-    uint32_t k = u_q24 >> 24;
-    if (k >= 32)
-        return 0;
-    uint32_t i = (u_q24 >> 16) & 255, r = u_q24 & 0xffff;
-    uint32_t a = nvc_exp2_neg_q31[i], b = nvc_exp2_neg_q31[i + 1];
-    uint32_t v = a - (uint32_t)(((uint64_t)(a - b) * r + 0x8000) >> 16);
-    return v >> k;
-}
-
-#define GRID_FRAC (24 - NVC_NORMAL_GRID_LOG2) /* fraction bits below a grid step */
-
-static uint32_t normal_tail(uint32_t z_q24)
-{
-    uint32_t i = z_q24 >> GRID_FRAC;
-    if (i >= NVC_NORMAL_GRID_SIZE - 1)
-        return 0;
-    uint32_t r = z_q24 & ((1u << GRID_FRAC) - 1);
-    uint32_t a = nvc_normal_tail_q32[i], b = nvc_normal_tail_q32[i + 1];
-    return a - (uint32_t)(((uint64_t)(a - b) * r + (1u << (GRID_FRAC - 1))) >> GRID_FRAC);
-}
-
-uint32_t nvc_dist_tail(enum NvcDensity d, uint32_t z_q24)
-{
-    if (d == NVC_DENSITY_LAPLACE) {
-        /* e^-z / 2 = 2^-(z log2 e) in units of 2^-31 */
-        uint64_t u = ((uint64_t)z_q24 * LOG2E_Q30) >> 30;
-        return u >= 32u << 24 ? 0 : nvc_dist_exp2_neg((uint32_t)u);
-    }
-    return normal_tail(z_q24);
-}
-
-uint64_t nvc_dist_cdf(enum NvcDensity d, int64_t diff_q8, uint32_t scale_q16, uint64_t inv)
-{
-    uint64_t a = diff_q8 < 0 ? (uint64_t)0 - (uint64_t)diff_q8 : (uint64_t)diff_q8;
-    /* z = a * 256 / scale; above 64 the tail is 0 (and a * inv would overflow) */
-    uint32_t tail = a > scale_q16 / 4 ? 0 : nvc_dist_tail(d, (uint32_t)((a * inv) >> 16));
-    return diff_q8 >= 0 ? (1ull << 32) - tail : tail;
-}
-
 /* ---- scale table ---------------------------------------------------------- */
 
 int nvc_scale_table_init(NvcScaleTable *t, uint32_t n, int32_t log2_min_q16, int32_t log2_max_q16)

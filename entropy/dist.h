@@ -30,27 +30,64 @@ enum NvcDensity {
     NVC_DENSITY_LAPLACE = 1,
 };
 
-/* 2^-u for u >= 0 in Q24, result in Q31 (linear interpolation of a
- * 257-entry table, relative error < 1e-6). */
-uint32_t nvc_dist_exp2_neg(uint32_t u_q24);
-
-/* P(X > z) of the standard density (unit scale, zero mean) for z >= 0 in
- * Q24; result in units of 2^-32 (at most 2^31). Gaussian: linear
- * interpolation of nvc_normal_tail_q32; Laplace: nvc_dist_exp2_neg of
- * z * log2(e) (log2(e) in Q30). */
-uint32_t nvc_dist_tail(enum NvcDensity d, uint32_t z_q24);
-
 /* 2^48 / scale_q16, the reciprocal nvc_dist_cdf takes. scale_q16 >= 1. */
 static inline uint64_t nvc_dist_inv_scale(uint32_t scale_q16)
 {
     return (1ull << 48) / scale_q16;
 }
 
+#define NVC_LOG2E_Q30 1549082005u /* round(log2(e) * 2^30) */
+
+/* 2^-u for u >= 0 in Q24, result in Q31 (linear interpolation of a
+ * 257-entry table, relative error < 1e-6). */
+static inline uint32_t nvc_dist_exp2_neg(uint32_t u_q24)
+{
+    uint32_t k = u_q24 >> 24;
+    if (k >= 32)
+        return 0;
+    uint32_t i = (u_q24 >> 16) & 255, r = u_q24 & 0xffff;
+    uint32_t a = nvc_exp2_neg_q31[i], b = nvc_exp2_neg_q31[i + 1];
+    uint32_t v = a - (uint32_t)(((uint64_t)(a - b) * r + 0x8000) >> 16);
+    return v >> k;
+}
+
+#define NVC_NORMAL_GRID_FRAC (24 - NVC_NORMAL_GRID_LOG2) /* fraction bits below a grid step */
+
+static inline uint32_t nvc_dist_normal_tail(uint32_t z_q24)
+{
+    uint32_t i = z_q24 >> NVC_NORMAL_GRID_FRAC;
+    if (i >= NVC_NORMAL_GRID_SIZE - 1)
+        return 0;
+    uint32_t r = z_q24 & ((1u << NVC_NORMAL_GRID_FRAC) - 1);
+    uint32_t a = nvc_normal_tail_q32[i], b = nvc_normal_tail_q32[i + 1];
+    return a - (uint32_t)(((uint64_t)(a - b) * r + (1u << (NVC_NORMAL_GRID_FRAC - 1))) >> NVC_NORMAL_GRID_FRAC);
+}
+
+/* P(X > z) of the standard density (unit scale, zero mean) for z >= 0 in
+ * Q24; result in units of 2^-32 (at most 2^31). Gaussian: linear
+ * interpolation of nvc_normal_tail_q32; Laplace: nvc_dist_exp2_neg of
+ * z * log2(e) (log2(e) in Q30). */
+static inline uint32_t nvc_dist_tail(enum NvcDensity d, uint32_t z_q24)
+{
+    if (d == NVC_DENSITY_LAPLACE) {
+        /* e^-z / 2 = 2^-(z log2 e) in units of 2^-31 */
+        uint64_t u = ((uint64_t)z_q24 * NVC_LOG2E_Q30) >> 30;
+        return u >= 32u << 24 ? 0 : nvc_dist_exp2_neg((uint32_t)u);
+    }
+    return nvc_dist_normal_tail(z_q24);
+}
+
 /* CDF at x of the density with the given scale and mean, as a function of
  * diff_q8 = (x - mean) in Q8; result in [0, 2^32] (units of 2^-32). The
  * rule: z = |diff| * inv >> 16 (Q24), F = 2^32 - tail(z) for diff >= 0,
  * tail(z) otherwise; |diff| > scale_q16 / 4 (z above 64) gives tail 0. */
-uint64_t nvc_dist_cdf(enum NvcDensity d, int64_t diff_q8, uint32_t scale_q16, uint64_t inv);
+static inline uint64_t nvc_dist_cdf(enum NvcDensity d, int64_t diff_q8, uint32_t scale_q16, uint64_t inv)
+{
+    uint64_t a = diff_q8 < 0 ? (uint64_t)0 - (uint64_t)diff_q8 : (uint64_t)diff_q8;
+    /* z = a * 256 / scale; above 64 the tail is 0 (and a * inv would overflow) */
+    uint32_t tail = a > scale_q16 / 4 ? 0 : nvc_dist_tail(d, (uint32_t)((a * inv) >> 16));
+    return diff_q8 >= 0 ? (1ull << 32) - tail : tail;
+}
 
 /* ---- scale table -------------------------------------------------------- */
 
