@@ -375,25 +375,6 @@ int nvc_adaptive_decode(NvcByteReader *br, int32_t *v, size_t n, NvcAdaptivePara
 
 /* ---- encoder's choice ------------------------------------------------------------------- */
 
-/* log2(x) in Q16 for x >= 1, integer-only (bit-by-bit squaring). */
-static uint32_t log2_q16(uint64_t x)
-{
-    int k = bitlen64(x) - 1;
-    /* y = x / 2^k in Q62 */
-    uint64_t y = k >= 62 ? x >> (k - 62) : x << (62 - k);
-    uint32_t r = (uint32_t)k << 16;
-    for (int b = 15; b >= 0; b--) {
-        /* y^2 in Q62: (y >> 31)^2 keeps 62 fractional bits' worth */
-        uint64_t h = y >> 31;
-        y = h * h;
-        if (y >= 1ull << 63) {
-            y >>= 1;
-            r |= 1u << b;
-        }
-    }
-    return r;
-}
-
 typedef struct Stats {
     int32_t min, max;
     uint64_t *count; /* [max - min + 1] when the range is at most 2^16, else NULL */
@@ -531,13 +512,13 @@ static uint64_t table_cost(const NvcCdfSet *set, const Stats *st, const int32_t 
         int64_t idx = x - t->offset;
         uint64_t b;
         if (idx >= 0 && idx < t->nval) {
-            b = (16u << 16) - log2_q16(c[idx + 1] - c[idx]);
+            b = (16u << 16) - nvc_log2_q16(c[idx + 1] - c[idx]);
         } else {
             if (t->nsym == t->nval)
                 return UINT64_MAX;
             uint64_t u = idx < 0 ? (uint64_t)(-1 - idx) : (uint64_t)(idx - t->nval);
             int nb = bitlen64(u);
-            b = (16u << 16) - log2_q16(c[t->nval + 1] - c[t->nval]) +
+            b = (16u << 16) - nvc_log2_q16(c[t->nval + 1] - c[t->nval]) +
                 ((uint64_t)(NVC_RANS_ESC_HEADER_BITS + (nb ? nb - 1 : 0)) << 16);
         }
         bits += cnt * b;
@@ -568,7 +549,7 @@ static int best_hist(const Stats *st, NvcAdaptiveParams *p, uint64_t *cost)
         uint64_t total = (hb + 8 * 11) << 16;
         for (uint32_t i = 0; i < nval; i++)
             if (st->count[i])
-                total += st->count[i] * (((uint64_t)bits << 16) - log2_q16(f[i]));
+                total += st->count[i] * (((uint64_t)bits << 16) - nvc_log2_q16(f[i]));
         if (total < *cost) {
             *cost = total;
             *p = c;
@@ -653,7 +634,8 @@ int nvc_adaptive_encode(const int32_t *v, size_t n, uint32_t nsub, NvcByteWriter
         if (!ret)
             ret = try_candidate(&c, v, n, nsub, &best, chosen);
     }
-    if (!ret && st.count) {
+    /* a histogram spends at least a bit per value of its range */
+    if (!ret && st.count && ((uint64_t)st.max - (uint64_t)st.min + 1) / 8 < best.sz) {
         NvcAdaptiveParams c;
         uint64_t cost;
         ret = best_hist(&st, &c, &cost);

@@ -114,50 +114,98 @@ int nvc_cdf_set_add_weights(NvcCdfSet *set, const uint64_t *w, uint32_t nval, in
 
 /* ---- quantisation -------------------------------------------------------- */
 
-typedef struct Rank {
-    uint64_t key;
-    uint32_t idx;
-} Rank;
-
-/* Larger key first, then lower index: a total order, so qsort is deterministic. */
-static int rank_cmp(const void *a, const void *b)
+/* The k-th largest (k = 0: the largest) of a[0 .. n-1]; reorders a.
+ * Quickselect with a median-of-3 pivot. */
+static uint64_t kth_largest(uint64_t *a, size_t n, size_t k)
 {
-    const Rank *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key > y->key ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t x = a[lo], y = a[mid], z = a[hi];
+        uint64_t pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+        size_t i = lo, j = hi;
+        while (i <= j) { /* descending */
+            while (a[i] > pivot)
+                i++;
+            while (a[j] < pivot)
+                j--;
+            if (i <= j) {
+                uint64_t t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                if (!j)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return a[k];
+    }
+    return a[k];
 }
 
-/* Give `deficit` (< number of candidates) units to the symbols with the
- * largest rounding remainders. */
-static int add_deficit(const uint64_t *w, uint64_t W, uint32_t n, uint32_t bits, uint32_t *freq, uint32_t deficit)
+/* Add one unit to each of the `count` symbols with the largest key among
+ * those with eligible[i] (ties: lower index first); sign -1 takes one unit
+ * instead. key and eligible describe n symbols; count <= eligible ones. */
+static int adjust_top(const uint64_t *key, const uint8_t *eligible, uint32_t n, uint32_t *freq, uint32_t count,
+                      int sign)
 {
-    Rank *r = malloc(n * sizeof(*r));
-    if (!r)
+    if (!count)
+        return 0;
+    uint64_t *k = malloc(n * sizeof(*k));
+    if (!k)
         return NVC_ERR(ENOMEM);
     uint32_t m = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t num = w[i] << bits;
-        if (num / W == 0)
-            continue; /* forced to 1: already above its share */
-        r[m].key = num % W;
-        r[m++].idx = i;
-    }
-    /* the largest weight always gets >= 1 by proportion (n <= 2^16), and the
-     * deficit is below the count of such symbols */
-    if (!m) {
-        free(r);
+    for (uint32_t i = 0; i < n; i++)
+        if (eligible[i])
+            k[m++] = key[i];
+    if (count > m) {
+        free(k);
         return NVC_ERR(EINVAL);
     }
-    qsort(r, m, sizeof(*r), rank_cmp);
-    for (uint32_t i = 0; deficit; i = (i + 1) % m, deficit--)
-        freq[r[i].idx]++;
-    free(r);
+    uint64_t thr = kth_largest(k, m, count - 1);
+    free(k);
+    uint32_t above = 0;
+    for (uint32_t i = 0; i < n; i++)
+        above += eligible[i] && key[i] > thr;
+    uint32_t ties = count - above;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!eligible[i] || key[i] < thr || (key[i] == thr && !ties))
+            continue;
+        if (key[i] == thr)
+            ties--;
+        freq[i] = sign > 0 ? freq[i] + 1 : freq[i] - 1;
+    }
     return 0;
 }
 
+/* Give `deficit` units to the symbols with the largest rounding remainders
+ * (symbols forced up to 1 are already above their share). */
+static int add_deficit(const uint64_t *w, uint64_t W, uint32_t n, uint32_t bits, uint32_t *freq, uint32_t deficit)
+{
+    uint64_t *key = malloc(n * sizeof(*key));
+    uint8_t *ok = malloc(n);
+    int ret = NVC_ERR(ENOMEM);
+    if (key && ok) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t num = w[i] << bits;
+            ok[i] = num / W != 0;
+            key[i] = num % W;
+        }
+        ret = adjust_top(key, ok, n, freq, deficit, +1);
+    }
+    free(key);
+    free(ok);
+    return ret;
+}
+
 /* Take `excess` units from the symbols above 1, proportionally to what they
- * have above 1, then one by one from the largest. */
+ * have above 1, then one each from the largest. */
 static int take_excess(uint32_t n, uint32_t *freq, uint64_t excess)
 {
     while (excess) {
@@ -175,18 +223,24 @@ static int take_excess(uint32_t n, uint32_t *freq, uint64_t excess)
         excess -= taken;
         if (taken)
             continue;
-        Rank *r = malloc(n * sizeof(*r));
-        if (!r)
-            return NVC_ERR(ENOMEM);
-        for (uint32_t i = 0; i < n; i++)
-            r[i] = (Rank){ freq[i], i };
-        qsort(r, n, sizeof(*r), rank_cmp);
-        for (uint32_t i = 0; i < n && excess; i++)
-            if (freq[r[i].idx] > 1) {
-                freq[r[i].idx]--;
-                excess--;
+        /* each remaining unit from a different symbol: fewer units than symbols above 1 */
+        uint64_t *key = malloc(n * sizeof(*key));
+        uint8_t *ok = malloc(n);
+        int ret = NVC_ERR(ENOMEM);
+        uint32_t above = 0;
+        if (key && ok) {
+            for (uint32_t i = 0; i < n; i++) {
+                key[i] = freq[i];
+                above += ok[i] = freq[i] > 1;
             }
-        free(r);
+            uint32_t c = excess < above ? (uint32_t)excess : above;
+            ret = adjust_top(key, ok, n, freq, c, -1);
+            excess -= c;
+        }
+        free(key);
+        free(ok);
+        if (ret)
+            return ret;
     }
     return 0;
 }
@@ -222,4 +276,25 @@ int nvc_cdf_quantize_bits(const uint64_t *w, uint32_t n, uint32_t bits, uint32_t
     if (sum > total)
         return take_excess(n, freq, sum - total);
     return 0;
+}
+
+/* log2(x) in Q16 for x >= 1, integer-only (bit-by-bit squaring). */
+uint32_t nvc_log2_q16(uint64_t x)
+{
+    int k = 63;
+    while (!(x >> k))
+        k--;
+    /* y = x / 2^k in Q62 */
+    uint64_t y = k >= 62 ? x >> (k - 62) : x << (62 - k);
+    uint32_t r = (uint32_t)k << 16;
+    for (int b = 15; b >= 0; b--) {
+        /* y^2 in Q62: (y >> 31)^2 keeps 62 fractional bits' worth */
+        uint64_t h = y >> 31;
+        y = h * h;
+        if (y >= 1ull << 63) {
+            y >>= 1;
+            r |= 1u << b;
+        }
+    }
+    return r;
 }

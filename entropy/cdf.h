@@ -58,6 +58,10 @@ int nvc_cdf_quantize(const uint64_t *w, uint32_t n, uint32_t *freq);
 /* Same with a total of 2^bits (bits <= 16, n <= 2^bits). */
 int nvc_cdf_quantize_bits(const uint64_t *w, uint32_t n, uint32_t bits, uint32_t *freq);
 
+/* floor-ish log2(x) in Q16 for x >= 1 (integer bit-by-bit squaring, error
+ * below 2^-15): code lengths without libm, e.g. 16 - log2(freq) bits. */
+uint32_t nvc_log2_q16(uint64_t x);
+
 static inline const uint32_t *nvc_cdf_table(const NvcCdfSet *set, uint32_t t)
 {
     return set->cdf + set->tab[t].cdf_off;

@@ -3,7 +3,6 @@
  * symbol's table (per-symbol index, constant per run, conditional).
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include <math.h>
 #include <stdlib.h>
 
 #include "codec/internal.h"
@@ -360,7 +359,7 @@ double nvc_cond_cost_bits(const NvcCondTables *ct, const int32_t *val, const uin
             bits += NVC_RANS_ESC_HEADER_BITS + (nb ? nb - 1 : 0);
             idx = t->nval;
         }
-        bits += NVC_CDF_PREC - log2((double)(c[idx + 1] - c[idx]));
+        bits += NVC_CDF_PREC - nvc_log2_q16(c[idx + 1] - c[idx]) / 65536.0;
     }
     return bits;
 }

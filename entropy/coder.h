@@ -47,7 +47,7 @@ int nvc_cond_decode(const NvcCondTables *ct, NvcByteReader *br, int32_t *val, co
 
 /* Ideal code length in bits (sum of -log2 of each symbol's 16-bit
  * probability, escape bits included) of what nvc_cond_encode would code;
- * for rate estimates in tests and encoders (uses libm, encoder side). */
+ * for rate estimates in tests and encoders. */
 double nvc_cond_cost_bits(const NvcCondTables *ct, const int32_t *val, const uint16_t *sidx,
                           const int32_t *mean_q8, size_t n);
 

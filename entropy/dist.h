@@ -126,7 +126,7 @@ uint32_t nvc_dist_scale_from_float(float scale);
  * takes over (2^-19, in units of 2^-32). */
 #define NVC_DIST_TABLE_MIN_MASS (1u << 13)
 /* At most this many values on each side of the centre. */
-#define NVC_DIST_TABLE_MAX_HALF 16384
+#define NVC_DIST_TABLE_MAX_HALF 4096
 
 /* Append to set the table of values v = offset .. with mass
  * F(v + 1/2) - F(v - 1/2) of the density centred at frac_q8 / 256

@@ -2,7 +2,6 @@
  * Gaussian (or Laplace) mixture coding with fixed-point mixture CDFs.
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,26 +179,23 @@ static int dec_sub(const NvcGmmParams *p, const uint64_t *inv, const uint8_t *bu
             return ret;
         uint64_t *x = &d.x[(i - s0) & (NVC_RANS_LANES - 1)];
         uint32_t slot = nvc_rans_dec_slot(*x);
-        uint32_t lo = 0, hi = m.nval, clo = 0, chi = mix_c(&m, m.nval);
-        int64_t idx;
-        if (slot >= chi) {
-            nvc_rans_dec_adv(x, &d.p, d.end, chi, NVC_CDF_TOTAL - chi, &d.error);
-            idx = nvc_rans_dec_escape_bits(x, &d.p, d.end, m.nval, &d.error);
-        } else {
-            /* C(lo) <= slot < C(hi) */
-            while (hi - lo > 1) {
-                uint32_t mid = lo + (hi - lo) / 2, c = mix_c(&m, mid);
-                if (c <= slot) {
-                    lo = mid;
-                    clo = c;
-                } else {
-                    hi = mid;
-                    chi = c;
-                }
+        /* bisect C over the nval + 1 symbols (the escape last, C(nval + 1) = 2^16):
+         * C(lo) <= slot < C(hi) */
+        uint32_t lo = 0, hi = m.nval + 1, clo = 0, chi = NVC_CDF_TOTAL;
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2, c = mix_c(&m, mid);
+            if (c <= slot) {
+                lo = mid;
+                clo = c;
+            } else {
+                hi = mid;
+                chi = c;
             }
-            nvc_rans_dec_adv(x, &d.p, d.end, clo, chi - clo, &d.error);
-            idx = lo;
         }
+        nvc_rans_dec_adv(x, &d.p, d.end, clo, chi - clo, &d.error);
+        int64_t idx = lo;
+        if (lo == m.nval)
+            idx = nvc_rans_dec_escape_bits(x, &d.p, d.end, m.nval, &d.error);
         int64_t v = m.lo + idx;
         if (v != (int32_t)v)
             d.error = 1;
@@ -260,7 +256,7 @@ double nvc_gmm_cost_bits(const NvcGmmParams *p, const int32_t *val, size_t n)
             a = mix_c(&m, m.nval);
             b = NVC_CDF_TOTAL;
         }
-        bits += NVC_CDF_PREC - log2((double)(b - a));
+        bits += NVC_CDF_PREC - nvc_log2_q16(b - a) / 65536.0;
     }
     return bits;
 }

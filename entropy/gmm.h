@@ -47,7 +47,7 @@ typedef struct NvcGmmParams {
 int nvc_gmm_encode(const NvcGmmParams *p, const int32_t *val, size_t n, uint32_t nsub, NvcByteWriter *bw);
 int nvc_gmm_decode(const NvcGmmParams *p, NvcByteReader *br, int32_t *val, size_t n);
 
-/* Ideal code length in bits of what nvc_gmm_encode would code (libm). */
+/* Ideal code length in bits of what nvc_gmm_encode would code. */
 double nvc_gmm_cost_bits(const NvcGmmParams *p, const int32_t *val, size_t n);
 
 /* Float weights (e.g. softmax outputs, any nonnegative values with a

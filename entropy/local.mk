@@ -18,18 +18,24 @@ libnvc_core_la_SOURCES += \
 
 EXTRA_DIST += entropy/gen_tables.c entropy/tables_ref.h
 
+# Check suites: coder and tables; priors (GMM, codebooks, adaptive tensors).
 if HAVE_CHECK
 check_PROGRAMS += tests/test_entropy
 tests_test_entropy_SOURCES = tests/test_entropy.c tests/entropy_common.h tests/common.h
 tests_test_entropy_CFLAGS = $(TEST_CFLAGS)
 tests_test_entropy_LDADD = $(TEST_LDADD)
 TESTS += tests/test_entropy
-endif
 
-if HAVE_CHECK
 check_PROGRAMS += tests/test_entropy_priors
 tests_test_entropy_priors_SOURCES = tests/test_entropy_priors.c tests/entropy_common.h tests/common.h
 tests_test_entropy_priors_CFLAGS = $(TEST_CFLAGS)
 tests_test_entropy_priors_LDADD = $(TEST_LDADD)
 TESTS += tests/test_entropy_priors
 endif
+
+# Same bytes at -O0, -O2, -O3 -march=native -ffp-contract=fast, -ffast-math,
+# clang, 1-3 OpenMP threads (and no libm): builds tests/entropy_det.c with the
+# entropy sources each way and compares the hashes.
+TESTS += tests/entropy_determinism.sh
+EXTRA_DIST += tests/entropy_determinism.sh tests/entropy_det.c
+AM_TESTS_ENVIRONMENT += CC='$(CC)'; export CC;

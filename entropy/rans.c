@@ -294,7 +294,8 @@ int nvc_rans_writer_put(NvcRansWriter *w, const NvcCdfSet *set, uint32_t tab, in
         push_op(w, c[idx], c[idx + 1] - c[idx]);
         return end_symbol(w);
     }
-    if (t->nsym == t->nval || idx < -((int64_t)1 << 33) || idx >= ((int64_t)1 << 33) + t->nval)
+    /* escape magnitudes below 2^34 (NVC_RANS_ESC_MAX_NBITS), as the decoder accepts */
+    if (t->nsym == t->nval || idx < -((int64_t)1 << 34) || idx >= ((int64_t)1 << 34) + t->nval)
         return NVC_ERR(EINVAL);
     push_op(w, c[t->nval], c[t->nval + 1] - c[t->nval]);
     /* same order as the decoder reads (see nvc_rans_enc_escape_bits) */

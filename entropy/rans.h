@@ -233,7 +233,8 @@ typedef struct NvcRansWriter {
 
 void nvc_rans_writer_init(NvcRansWriter *w);
 void nvc_rans_writer_free(NvcRansWriter *w);
-/* Code value with table tab of set (escape when outside the table). */
+/* Code value with table tab of set (escape when outside the table; the
+ * escape reaches table offset - 2^34 .. offset + nval + 2^34 - 1). */
 int nvc_rans_writer_put(NvcRansWriter *w, const NvcCdfSet *set, uint32_t tab, int64_t value);
 /* Code an explicit interval [start, start + freq) of 2^16, freq >= 1. */
 int nvc_rans_writer_put_interval(NvcRansWriter *w, uint32_t start, uint32_t freq);
@@ -246,7 +247,8 @@ int nvc_rans_writer_split(NvcRansWriter *w);
 int nvc_rans_writer_finish(NvcRansWriter *w, NvcByteWriter *bw);
 
 /* Decoder counterparts (on a decoder from nvc_rans_dec_init). Each returns
- * 0 or NVC_ERR_CORRUPT; errors are sticky. */
+ * 0 or NVC_ERR_CORRUPT; errors are sticky. nvc_rans_dec_get's value covers
+ * the writer's range (not limited to int32). */
 int nvc_rans_dec_get(NvcRansDecoder *d, const NvcCdfSet *set, uint32_t tab, int64_t *value);
 /* Interval coding in two steps: read the slot, find the interval, consume it. */
 uint32_t nvc_rans_dec_peek(const NvcRansDecoder *d);

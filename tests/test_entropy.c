@@ -451,6 +451,10 @@ START_TEST(test_writer_mixed)
             ck_assert_int_eq(nvc_rans_writer_split(&w), 0);
     }
     ck_assert_int_eq(nvc_rans_writer_put_bits(&w, 4, 2), NVC_ERR(EINVAL));
+    /* the escape's reach: magnitudes below 2^34 on both sides (found by fuzzing) */
+    const NvcCdf *t0 = &set.tab[0];
+    ck_assert_int_eq(nvc_rans_writer_put(&w, &set, 0, t0->offset + (int64_t)t0->nval + (1ll << 34)), NVC_ERR(EINVAL));
+    ck_assert_int_eq(nvc_rans_writer_put(&w, &set, 0, t0->offset - (1ll << 34) - 1), NVC_ERR(EINVAL));
     ck_assert_int_eq(nvc_rans_writer_put_interval(&w, 65535, 2), NVC_ERR(EINVAL));
     NvcByteWriter bw = { 0 };
     ck_assert_int_eq(nvc_rans_writer_finish(&w, &bw), 0);
@@ -483,6 +487,38 @@ START_TEST(test_writer_mixed)
     /* reading past the declared symbols is an error */
     int64_t x;
     ck_assert_int_eq(nvc_rans_dec_get(&d, &set, 0, &x), NVC_ERR_CORRUPT);
+    nvc_rans_payload_close(&pl);
+    nvc_rans_writer_free(&w);
+    nvc_bw_free(&bw);
+    nvc_cdf_set_free(&set);
+}
+END_TEST
+
+START_TEST(test_writer_escape_reach)
+{
+    NvcCdfSet set = { 0 };
+    ck_assert_int_ge(nvc_dist_table_add(&set, NVC_DENSITY_GAUSSIAN, 1 << 16, 0), 0);
+    const NvcCdf *t = &set.tab[0];
+    const int64_t vals[] = { t->offset + (int64_t)t->nval + (1ll << 34) - 1, t->offset - (1ll << 34), 0, INT32_MIN,
+                             t->offset - 1, t->offset + (int64_t)t->nval };
+    NvcRansWriter w;
+    nvc_rans_writer_init(&w);
+    for (size_t i = 0; i < NVC_ARRAY_SIZE(vals); i++)
+        ck_assert_int_eq(nvc_rans_writer_put(&w, &set, 0, vals[i]), 0);
+    NvcByteWriter bw = { 0 };
+    ck_assert_int_eq(nvc_rans_writer_finish(&w, &bw), 0);
+    NvcByteReader br;
+    nvc_br_init(&br, bw.buf, bw.sz);
+    NvcRansPayload pl;
+    ck_assert_int_eq(nvc_rans_payload_open(&pl, &br, NVC_ARRAY_SIZE(vals)), 0);
+    NvcRansDecoder d;
+    ck_assert_int_eq(nvc_rans_dec_init(&d, pl.data[0], pl.size[0], NVC_ARRAY_SIZE(vals)), 0);
+    for (size_t i = 0; i < NVC_ARRAY_SIZE(vals); i++) {
+        int64_t x;
+        ck_assert_int_eq(nvc_rans_dec_get(&d, &set, 0, &x), 0);
+        ck_assert_int_eq(x, vals[i]);
+    }
+    ck_assert_int_eq(nvc_rans_dec_finish(&d), 0);
     nvc_rans_payload_close(&pl);
     nvc_rans_writer_free(&w);
     nvc_bw_free(&bw);
@@ -703,6 +739,7 @@ static Suite *entropy_suite(void)
     tcase_add_test(tc, test_table_map);
     tcase_add_test(tc, test_writer_matches_bulk);
     tcase_add_test(tc, test_writer_mixed);
+    tcase_add_test(tc, test_writer_escape_reach);
     tcase_add_test(tc, test_corrupt_payloads);
     tcase_add_test(tc, test_random_payloads);
     tcase_add_test(tc, test_rate_gaussian);
