@@ -112,6 +112,27 @@ int nvc_cdf_set_add_weights(NvcCdfSet *set, const uint64_t *w, uint32_t nval, in
     return ret;
 }
 
+int nvc_cdf_set_add_pmf(NvcCdfSet *set, const float *pmf, uint32_t nval, int escape, int32_t offset)
+{
+    uint32_t nsym = nval + (escape != 0);
+    if (nsym < 1 || nsym > NVC_CDF_MAX_SYMBOLS)
+        return NVC_ERR(EINVAL);
+    uint64_t *w = malloc(nsym * sizeof(*w));
+    if (!w)
+        return NVC_ERR(ENOMEM);
+    double sum = 0;
+    for (uint32_t i = 0; i < nval; i++) {
+        double p = pmf[i] > 0 ? (pmf[i] < 1 ? pmf[i] : 1) : 0; /* NaN compares false */
+        sum += p;
+        w[i] = (uint64_t)(p * 4294967296.0 + 0.5);
+    }
+    if (escape)
+        w[nval] = sum < 1 ? (uint64_t)((1 - sum) * 4294967296.0 + 0.5) : 0;
+    int ret = nvc_cdf_set_add_weights(set, w, nval, escape, offset);
+    free(w);
+    return ret;
+}
+
 /* ---- quantisation -------------------------------------------------------- */
 
 /* The k-th largest (k = 0: the largest) of a[0 .. n-1]; reorders a.

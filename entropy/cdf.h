@@ -49,6 +49,13 @@ int nvc_cdf_set_add(NvcCdfSet *set, const uint32_t *freq, uint32_t nval, int esc
  * nvc_cdf_quantize. */
 int nvc_cdf_set_add_weights(NvcCdfSet *set, const uint64_t *w, uint32_t nval, int escape, int32_t offset);
 
+/* Same from a float PMF (e.g. a factorized prior's learned density sampled
+ * at the integers when a model is exported): weights round(p[i] * 2^32),
+ * p clamped to [0, 1] (NaN: 0), the escape's weight max(0, 1 - sum p) when
+ * escape is set. Deterministic for given floats; decoders should store the
+ * resulting frequencies (nvc_cdf_table) rather than the floats. */
+int nvc_cdf_set_add_pmf(NvcCdfSet *set, const float *pmf, uint32_t nval, int escape, int32_t offset);
+
 /* Frequencies freq[i] >= 1 summing to 2^16, proportional to w[i] up to
  * rounding (largest remainders; forced minimums taken from the largest
  * frequencies). Integer-only, deterministic. n in [1, 2^16]; the sum of w

@@ -145,19 +145,19 @@ int nvc_gmm_encode(const NvcGmmParams *p, const int32_t *val, size_t n, uint32_t
     NvcRansBackBuf *subs = calloc(nsub ? nsub : 1, sizeof(*subs));
     if (!subs)
         return NVC_ERR(ENOMEM);
+    int *err = calloc(nsub ? nsub : 1, sizeof(*err));
+    if (!err) {
+        free(subs);
+        return NVC_ERR(ENOMEM);
+    }
 #pragma omp parallel for schedule(dynamic, 1) if (nsub > 1 && n >= (1u << 14))
-    for (uint32_t j = 0; j < nsub; j++) {
-        int r = enc_sub(p, inv, val, nvc_rans_substream_start(n, nsub, j), nvc_rans_substream_start(n, nsub, j + 1),
-                        &subs[j]);
-        if (r) {
-#pragma omp critical(nvc_entropy_err)
-            ret = ret ? ret : r;
-        }
-    }
-    if (!ret) {
-        nvc_rans_payload_write(bw, nsub, subs);
-        ret = bw->error ? NVC_ERR(ENOMEM) : 0;
-    }
+    for (uint32_t j = 0; j < nsub; j++)
+        err[j] = enc_sub(p, inv, val, nvc_rans_substream_start(n, nsub, j),
+                         nvc_rans_substream_start(n, nsub, j + 1), &subs[j]);
+    ret = nvc_rans_first_error(err, nsub);
+    free(err);
+    if (!ret)
+        ret = nvc_rans_payload_write(bw, nsub, subs);
     for (uint32_t j = 0; j < nsub; j++)
         nvc_rans_backbuf_free(&subs[j]);
     free(subs);
@@ -216,15 +216,17 @@ int nvc_gmm_decode(const NvcGmmParams *p, NvcByteReader *br, int32_t *val, size_
     if ((ret = nvc_rans_payload_open(&pl, br, n)))
         return ret;
     uint32_t nsub = pl.nsub;
-#pragma omp parallel for schedule(dynamic, 1) if (nsub > 1 && n >= (1u << 14))
-    for (uint32_t j = 0; j < nsub; j++) {
-        int r = dec_sub(p, inv, pl.data[j], pl.size[j], val, nvc_rans_substream_start(n, nsub, j),
-                        nvc_rans_substream_start(n, nsub, j + 1));
-        if (r) {
-#pragma omp critical(nvc_entropy_err)
-            ret = ret ? ret : r;
-        }
+    int *err = calloc(nsub ? nsub : 1, sizeof(*err));
+    if (!err) {
+        nvc_rans_payload_close(&pl);
+        return NVC_ERR(ENOMEM);
     }
+#pragma omp parallel for schedule(dynamic, 1) if (nsub > 1 && n >= (1u << 14))
+    for (uint32_t j = 0; j < nsub; j++)
+        err[j] = dec_sub(p, inv, pl.data[j], pl.size[j], val, nvc_rans_substream_start(n, nsub, j),
+                         nvc_rans_substream_start(n, nsub, j + 1));
+    ret = nvc_rans_first_error(err, nsub);
+    free(err);
     nvc_rans_payload_close(&pl);
     return ret;
 }

@@ -81,13 +81,17 @@ uint32_t nvc_rans_substream_count(uint64_t n, uint32_t req)
     return s > NVC_RANS_MAX_SUBSTREAMS ? NVC_RANS_MAX_SUBSTREAMS : (uint32_t)s;
 }
 
-void nvc_rans_payload_write(NvcByteWriter *bw, uint32_t nsub, NvcRansBackBuf *subs)
+int nvc_rans_payload_write(NvcByteWriter *bw, uint32_t nsub, NvcRansBackBuf *subs)
 {
+    for (uint32_t j = 0; j < nsub; j++)
+        if ((size_t)(subs[j].buf + subs[j].cap - subs[j].ptr) > UINT32_MAX)
+            return NVC_ERR(ERANGE);
     nvc_bw_u16(bw, nsub);
     for (uint32_t j = 0; j < nsub; j++)
         nvc_bw_u32(bw, (uint32_t)(subs[j].buf + subs[j].cap - subs[j].ptr));
     for (uint32_t j = 0; j < nsub; j++)
         nvc_bw_bytes(bw, subs[j].ptr, (size_t)(subs[j].buf + subs[j].cap - subs[j].ptr));
+    return bw->error ? NVC_ERR(ENOMEM) : 0;
 }
 
 int nvc_rans_payload_open(NvcRansPayload *pl, NvcByteReader *br, uint64_t nsym_total)
@@ -390,10 +394,8 @@ int nvc_rans_writer_finish(NvcRansWriter *w, NvcByteWriter *bw)
         ret = encode_ops(w->ops + first, w->sub_ops[j], w->sub_syms[j], &subs[j]);
         first += w->sub_ops[j];
     }
-    if (!ret) {
-        nvc_rans_payload_write(bw, w->nsub, subs);
-        ret = bw->error ? NVC_ERR(ENOMEM) : 0;
-    }
+    if (!ret)
+        ret = nvc_rans_payload_write(bw, w->nsub, subs);
     for (uint32_t j = 0; j < w->nsub; j++)
         nvc_rans_backbuf_free(&subs[j]);
     free(subs);

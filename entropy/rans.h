@@ -212,8 +212,19 @@ int nvc_rans_dec_finish(const NvcRansDecoder *d);
  * first nlanes are flushed) followed by the words in bb. */
 int nvc_rans_flush(NvcRansBackBuf *bb, const uint64_t *x, uint32_t nlanes);
 
-/* Assemble a payload: header then the sub-streams. */
-void nvc_rans_payload_write(NvcByteWriter *bw, uint32_t nsub, NvcRansBackBuf *subs);
+/* Assemble a payload: header then the sub-streams. NVC_ERR(ERANGE) when a
+ * sub-stream exceeds 4 GiB, NVC_ERR(ENOMEM). */
+int nvc_rans_payload_write(NvcByteWriter *bw, uint32_t nsub, NvcRansBackBuf *subs);
+
+/* The first nonzero of err[0 .. n-1] (sub-streams coded in parallel report
+ * the error of the lowest one, whatever the thread timing). */
+static inline int nvc_rans_first_error(const int *err, uint32_t n)
+{
+    for (uint32_t j = 0; j < n; j++)
+        if (err[j])
+            return err[j];
+    return 0;
+}
 
 /* ---- symbol-at-a-time coding ------------------------------------------- */
 

@@ -180,6 +180,17 @@ START_TEST(test_cdf_set_lookup)
             ck_assert_uint_eq(nvc_cdf_lookup(&set, &set.tab[t], slot), s);
         }
     }
+    /* from a float PMF (a learned factorized density): proportional, escape takes the rest */
+    float pmf[5] = { 0.1f, 0.2f, 0.4f, 0.2f, 0.05f };
+    int ti = nvc_cdf_set_add_pmf(&set, pmf, 5, 1, -2);
+    ck_assert_int_ge(ti, 0);
+    const uint32_t *cp = nvc_cdf_table(&set, (uint32_t)ti);
+    for (int i = 0; i < 5; i++)
+        ck_assert(fabs((cp[i + 1] - cp[i]) / 65536.0 - pmf[i]) < 1e-4);
+    ck_assert(fabs((cp[6] - cp[5]) / 65536.0 - 0.05) < 1e-4);
+    pmf[1] = NAN;
+    pmf[2] = -1;
+    ck_assert_int_ge(nvc_cdf_set_add_pmf(&set, pmf, 5, 0, 0), 0); /* zero weights still get >= 1 */
     /* invalid tables */
     uint32_t f[3] = { 1, 2, 3 };
     ck_assert_int_eq(nvc_cdf_set_add(&set, f, 3, 0, 0), NVC_ERR(EINVAL)); /* sum */
