@@ -2,9 +2,10 @@
  * Entropy coder throughput, single thread: encode and decode Msymbols/s for
  * static Gaussian tables, per-channel (factorized) tables, 3-component GMMs,
  * codebook indices and adaptive tensors. Baselines measured in the same run:
- * memcpy, and a reference coder (32-bit state, byte-wise renormalisation,
- * one lane, binary search: the classic rANS of CompressAI / ryg_rans) on the
- * same Gaussian tables.
+ * memcpy, and two reference coders on the same Gaussian tables with the same
+ * table lookup: the classic rANS (32-bit state, byte-wise renormalisation,
+ * one lane, as in ryg_rans / CompressAI) and a 32-bit carry-less range coder
+ * (a division per decoded symbol).
  *   bench/bench_entropy [Msymbols (default 4)] [repetitions (default 5)]
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -54,7 +55,7 @@ static void die(const char *what, int ret)
     exit(1);
 }
 
-/* ---- reference coder: 32-bit state, byte renormalisation, one lane ---------- */
+/* ---- reference rANS: 32-bit state, byte renormalisation, one lane ---------- */
 
 #define REF_L (1u << 23)
 
@@ -92,18 +93,63 @@ static void ref_decode(const NvcCondTables *ct, const uint8_t *p, int32_t *v, co
     for (size_t i = 0; i < n; i++) {
         const NvcCdf *t = &ct->set.tab[si[i]];
         const uint32_t *c = ct->set.cdf + t->cdf_off;
-        uint32_t slot = x & 0xffff, lo = 0, hi = t->nsym;
-        while (hi - lo > 1) {
-            uint32_t mid = (lo + hi) / 2;
-            if (c[mid] <= slot)
-                lo = mid;
-            else
-                hi = mid;
-        }
+        uint32_t slot = x & 0xffff, lo = nvc_cdf_lookup(&ct->set, t, slot);
         x = (c[lo + 1] - c[lo]) * (x >> 16) + slot - c[lo];
         while (x < REF_L)
             x = x << 8 | *p++;
         v[i] = (int32_t)lo + t->offset;
+    }
+}
+
+/* ---- second reference: carry-less range coder (Subbotin), 32-bit ----------
+ * Same tables and the same table lookup as ours; the difference is the
+ * division per decoded symbol and a byte-wise renormalisation loop. */
+
+#define RC_TOP (1u << 24)
+#define RC_BOT (1u << 16)
+
+static size_t rc_encode(const NvcCondTables *ct, const int32_t *v, const uint16_t *si, size_t n, uint8_t *out)
+{
+    uint32_t low = 0, range = UINT32_MAX;
+    uint8_t *p = out;
+    for (size_t i = 0; i < n; i++) {
+        const NvcCdf *t = &ct->set.tab[si[i]];
+        const uint32_t *c = ct->set.cdf + t->cdf_off;
+        int64_t idx = (int64_t)v[i] - t->offset;
+        idx = idx < 0 || idx >= t->nval ? t->nval : idx;
+        range >>= 16;
+        low += c[idx] * range;
+        range *= c[idx + 1] - c[idx];
+        while ((low ^ (low + range)) < RC_TOP || (range < RC_BOT && ((range = -low & (RC_BOT - 1)), 1))) {
+            *p++ = (uint8_t)(low >> 24);
+            low <<= 8;
+            range <<= 8;
+        }
+    }
+    for (int k = 0; k < 4; k++, low <<= 8)
+        *p++ = (uint8_t)(low >> 24);
+    return (size_t)(p - out);
+}
+
+static void rc_decode(const NvcCondTables *ct, const uint8_t *p, int32_t *v, const uint16_t *si, size_t n)
+{
+    uint32_t low = 0, range = UINT32_MAX, code = 0;
+    for (int k = 0; k < 4; k++)
+        code = code << 8 | *p++;
+    for (size_t i = 0; i < n; i++) {
+        const NvcCdf *t = &ct->set.tab[si[i]];
+        const uint32_t *c = ct->set.cdf + t->cdf_off;
+        range >>= 16;
+        uint32_t slot = (code - low) / range;
+        uint32_t s = nvc_cdf_lookup(&ct->set, t, slot > 0xffff ? 0xffff : slot);
+        low += c[s] * range;
+        range *= c[s + 1] - c[s];
+        while ((low ^ (low + range)) < RC_TOP || (range < RC_BOT && ((range = -low & (RC_BOT - 1)), 1))) {
+            code = code << 8 | *p++;
+            low <<= 8;
+            range <<= 8;
+        }
+        v[i] = (int32_t)s + t->offset;
     }
 }
 
@@ -205,14 +251,21 @@ int main(int argc, char **argv)
     TIME_BEST(tr.dec, ref_decode(&ct, refbuf, out, si, n));
     if (memcmp(v, out, n * sizeof(*v)))
         die("reference decode", -1);
-    report("reference (32-bit, bytewise, 1 lane)", n, &tr, NULL);
+    Timing trc;
+    TIME_BEST(trc.enc, trc.bytes = rc_encode(&ct, v, si, n, refbuf));
+    TIME_BEST(trc.dec, rc_decode(&ct, refbuf, out, si, n));
+    if (memcmp(v, out, n * sizeof(*v)))
+        die("range coder decode", -1);
+    report("reference rANS (32-bit, bytewise)", n, &tr, NULL);
+    report("reference range coder (Subbotin)", n, &trc, NULL);
     report("static gaussian tables", n, &tg, &tr);
+    printf("  vs the range coder: x%.2f encode, x%.2f decode\n", trc.enc / tg.enc, trc.dec / tg.dec);
     printf("  decode target >= 100 Msym/s: %s\n", n / tg.dec * 1e-6 >= 100 ? "met" : "NOT met");
     printf("  rate over the tables' ideal (%.0f bytes): ours %+.4f%% (%u sub-streams), %+.4f%% (1 sub-stream); "
-           "reference %+.4f%%\n",
+           "reference rANS %+.4f%%, range coder %+.4f%%\n",
            table_bits / 8, 100.0 * (tg.bytes - table_bits / 8) / (table_bits / 8),
            (unsigned)(bw.buf[0] << 8 | bw.buf[1]), 100.0 * (one.sz - table_bits / 8) / (table_bits / 8),
-           100.0 * (tr.bytes - table_bits / 8) / (table_bits / 8));
+           100.0 * (tr.bytes - table_bits / 8) / (table_bits / 8), 100.0 * (trc.bytes - table_bits / 8) / (table_bits / 8));
     nvc_bw_free(&one);
 #ifdef _OPENMP
     if (threads > 1) {
