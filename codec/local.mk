@@ -3,7 +3,12 @@ nvcinclude_HEADERS += \
 	include/nvc/nvc.h \
 	include/nvc/common.h \
 	include/nvc/picture.h \
-	include/nvc/data.h
+	include/nvc/data.h \
+	include/nvc/io.h \
+	include/nvc/convert.h \
+	include/nvc/metrics.h \
+	include/nvc/container.h \
+	include/nvc/codec.h
 
 libnvc_core_la_SOURCES += \
 	codec/internal.h \
@@ -12,4 +17,48 @@ libnvc_core_la_SOURCES += \
 	codec/util.c \
 	codec/version.c \
 	codec/picture.c \
-	codec/data.c
+	codec/data.c \
+	codec/crc.h \
+	codec/crc.c \
+	codec/container.h \
+	codec/streamconfig.c \
+	codec/mux.c \
+	codec/demux.c \
+	codec/elementary.c \
+	codec/codec_internal.h \
+	codec/codec.c
+
+libnvc_core_la_SOURCES += \
+	codec/file.h \
+	codec/file.c \
+	codec/io_internal.h \
+	codec/io.c \
+	codec/y4m.c \
+	codec/png.c \
+	codec/convert.c
+libnvc_core_la_CFLAGS += $(PNG_CFLAGS)
+
+# Quality metrics (nvc/metrics.h).
+libnvc_core_la_SOURCES += \
+	codec/ssim.h \
+	codec/ssim.c \
+	codec/metrics.c
+
+# Matroska through libavformat: its own convenience library, because only
+# this file needs FFmpeg's include flags.
+if HAVE_FFMPEG
+noinst_LTLIBRARIES += codec/libnvc_matroska.la
+codec_libnvc_matroska_la_SOURCES = codec/matroska.c
+codec_libnvc_matroska_la_CFLAGS = $(AM_CFLAGS) $(FFMPEG_CFLAGS)
+libnvc_core_la_LIBADD += codec/libnvc_matroska.la
+endif
+
+if HAVE_CHECK
+check_PROGRAMS += tests/test_container
+tests_test_container_SOURCES = tests/test_container.c tests/common.h
+tests_test_container_CFLAGS = $(TEST_CFLAGS) $(FFMPEG_CFLAGS)
+tests_test_container_LDADD = $(TEST_LDADD)
+TESTS += tests/test_container
+endif
+
+EXTRA_DIST += doc/FORMAT.md

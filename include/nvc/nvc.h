@@ -8,5 +8,10 @@
 #include "nvc/common.h"
 #include "nvc/picture.h"
 #include "nvc/data.h"
+#include "nvc/io.h"
+#include "nvc/convert.h"
+#include "nvc/metrics.h"
+#include "nvc/container.h"
+#include "nvc/codec.h"
 
 #endif /* NVC_NVC_H */
