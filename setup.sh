@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential autoconf automake libtool pkg-config
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev
   libpng-dev libopenblas-dev check
-  ffmpeg mkvtoolnix
+  ffmpeg mkvtoolnix clang
 )
 
 demo=1

@@ -36,9 +36,15 @@ void tool_init(const char *argv0)
     signal(SIGPIPE, SIG_IGN); /* a closed pipe becomes a write error we report */
 }
 
+int tool_errors_logged;
+
 static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
 {
     if ((int)level > tool_verbosity)
+        return;
+    /* The first error is the one line a user needs; the ones that follow
+     * (an output not written after a failed read ...) only with -v. */
+    if (level == NVC_LOG_ERROR && tool_errors_logged++ && tool_verbosity < NVC_LOG_INFO)
         return;
     static const char *const prefix[] = { "", "warning: ", "", "debug: " };
     fprintf(stderr, "%s: %s", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG]);
@@ -72,6 +78,19 @@ void tool_die(const char *fmt, ...)
     va_start(ap, fmt);
     vreport(fmt, ap);
     va_end(ap);
+    exit(1);
+}
+
+void tool_fail(int err, const char *fmt, ...)
+{
+    if (!tool_errors_logged) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "%s: ", tool_name);
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, ": %s\n", nvc_error_string(err));
+        va_end(ap);
+    }
     exit(1);
 }
 

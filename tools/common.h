@@ -31,6 +31,13 @@ void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the error and exit(1). */
 void tool_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* Errors the tool logger printed so far. */
+extern int tool_errors_logged;
+
+/* Exit(1) after a failed library call: prints "<tool>: <what>: <error text>"
+ * unless the library already logged the reason through tool_logger. */
+void tool_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
 /* "<tool> (nvc) <version>" on stdout. */
 void tool_print_version(void);
 

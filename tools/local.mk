@@ -20,3 +20,9 @@ tests_test_nvc_info_CFLAGS = $(TEST_CFLAGS)
 tests_test_nvc_info_LDADD = $(TEST_LDADD)
 TESTS += tests/test_nvc_info
 endif
+
+bin_PROGRAMS += tools/nvenc tools/nvdec
+tools_nvenc_SOURCES = tools/nvenc.c
+tools_nvenc_LDADD = $(TOOL_LDADD)
+tools_nvdec_SOURCES = tools/nvdec.c
+tools_nvdec_LDADD = $(TOOL_LDADD)

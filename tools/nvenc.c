@@ -1,0 +1,289 @@
+/*
+ * nvenc: encode pictures (Y4M, raw .yuv, PNG) into an .nvc stream.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "nvc/nvc.h"
+#include "tools/common.h"
+
+typedef struct Options {
+    const char *in, *out;
+    NvcEncoderSettings enc;
+    NvcInputSettings in_s;
+    enum NvcContainerFormat container;
+    int64_t start, frames;
+    int quiet;
+} Options;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s [OPTIONS] INPUT OUTPUT\n"
+            "Encode INPUT (.y4m, raw .yuv, .png or a %%04d.png sequence; \"-\" = Y4M on stdin)\n"
+            "into OUTPUT (.nvc Matroska, or .nvces elementary stream; \"-\" = stdout).\n"
+            "\n"
+            "Codec:\n"
+            "  -c, --codec NAME     hnerv (default), nervpp, image, dcvc\n"
+            "  -s, --size SIZE      INR model size: xs, s, m (default), l, xl, or a parameter\n"
+            "                       count such as 300k or 1.5M\n"
+            "  -b, --bpp BPP        INR: pick the model size for about this many bits per pixel\n"
+            "  -e, --epochs N       INR training epochs (codec default when absent)\n"
+            "      --qbits N        INR weight quantisation bits, 6 to 8 (default 8)\n"
+            "      --qat-epochs N   INR quantisation-aware fine-tuning epochs\n"
+            "  -q, --q N            learned codecs: quality index 0..63 (default 32)\n"
+            "      --refresh N      conditional codec: temporal feature refresh period (32)\n"
+            "      --intra-period N conditional codec: intra period, -1 = first frame only\n"
+            "      --seed N         random seed (default 1)\n"
+            "  -t, --threads N      CPU threads (default: all)\n"
+            "  -d, --device DEV     cpu (default) or cuda\n"
+            "Input:\n"
+            "      --start N        skip the first N pictures\n"
+            "  -n, --frames N       encode at most N pictures\n"
+            "      --res WxH        raw .yuv size (when the name does not say)\n"
+            "      --fps RATE       frame rate of raw/PNG input (e.g. 30000/1001)\n"
+            "      --bitdepth N     raw .yuv bit depth (8, 10, 12, 16)\n"
+            "Output:\n"
+            "      --container C    mkv (default for .nvc) or elementary (default for .nvces)\n"
+            "      --quiet          no progress line\n"
+            "  -v, --verbose        more messages\n"
+            "  -h, --help           this help\n"
+            "  -V, --version        version\n",
+            tool_name);
+}
+
+static enum NvcCodecId parse_codec(const char *s)
+{
+    static const struct { const char *name; enum NvcCodecId id; } codecs[] = {
+        { "hnerv", NVC_CODEC_HNERV }, { "nervpp", NVC_CODEC_NERVPP },
+        { "image", NVC_CODEC_IMAGE }, { "dcvc", NVC_CODEC_DCVC },
+    };
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+        if (!strcmp(s, codecs[i].name))
+            return codecs[i].id;
+    tool_die("unknown codec '%s' (hnerv, nervpp, image, dcvc)", s);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static void parse_options(int argc, char **argv, Options *o)
+{
+    enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
+           O_CONTAINER, O_QUIET };
+    static const struct option longopts[] = {
+        { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
+        { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
+        { "qbits", required_argument, NULL, O_QBITS }, { "qat-epochs", required_argument, NULL, O_QAT },
+        { "q", required_argument, NULL, 'q' }, { "refresh", required_argument, NULL, O_REFRESH },
+        { "intra-period", required_argument, NULL, O_INTRA }, { "seed", required_argument, NULL, O_SEED },
+        { "threads", required_argument, NULL, 't' }, { "device", required_argument, NULL, 'd' },
+        { "start", required_argument, NULL, O_START }, { "frames", required_argument, NULL, 'n' },
+        { "res", required_argument, NULL, O_RES }, { "fps", required_argument, NULL, O_FPS },
+        { "bitdepth", required_argument, NULL, O_BITDEPTH },
+        { "container", required_argument, NULL, O_CONTAINER }, { "quiet", no_argument, NULL, O_QUIET },
+        { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+    };
+    int container_set = 0, c;
+    nvc_encoder_default_settings(&o->enc);
+    nvc_input_default_settings(&o->in_s);
+    o->frames = -1;
+    while ((c = getopt_long(argc, argv, "c:s:b:e:q:t:d:n:vhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->enc.codec = parse_codec(optarg); break;
+        case 's': o->enc.size = optarg; break;
+        case 'b': {
+            char *end;
+            o->enc.bpp = strtod(optarg, &end);
+            if (*end || !(o->enc.bpp > 0 && o->enc.bpp < 64))
+                tool_die("--bpp: '%s' is not a positive number below 64", optarg);
+            break;
+        }
+        case 'e': o->enc.epochs = (int)tool_parse_int(optarg, "--epochs", 1, 1000000); break;
+        case O_QBITS: o->enc.qbits = (int)tool_parse_int(optarg, "--qbits", 6, 8); break;
+        case O_QAT: o->enc.qat_epochs = (int)tool_parse_int(optarg, "--qat-epochs", 0, 1000000); break;
+        case 'q': o->enc.q = (int)tool_parse_int(optarg, "--q", 0, 63); break;
+        case O_REFRESH: o->enc.refresh = (int)tool_parse_int(optarg, "--refresh", 1, 1 << 20); break;
+        case O_INTRA: o->enc.intra_period = (int)tool_parse_int(optarg, "--intra-period", -1, 1 << 20); break;
+        case O_SEED: o->enc.seed = (uint64_t)tool_parse_int(optarg, "--seed", 0, INT64_MAX); break;
+        case 't': o->enc.n_threads = (int)tool_parse_int(optarg, "--threads", 1, 1024); break;
+        case 'd':
+            if (!strcmp(optarg, "cpu"))
+                o->enc.device = NVC_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda"))
+                o->enc.device = NVC_DEVICE_CUDA;
+            else
+                tool_die("--device: '%s' is not cpu or cuda", optarg);
+            break;
+        case O_START: o->start = tool_parse_int(optarg, "--start", 0, INT64_MAX); break;
+        case 'n': o->frames = tool_parse_int(optarg, "--frames", 1, INT64_MAX); break;
+        case O_RES: tool_parse_size(optarg, &o->in_s.w, &o->in_s.h); break;
+        case O_FPS: tool_parse_rate(optarg, &o->in_s.fps_num, &o->in_s.fps_den); break;
+        case O_BITDEPTH: o->in_s.bpc = (int)tool_parse_int(optarg, "--bitdepth", 8, 16); break;
+        case O_CONTAINER:
+            container_set = 1;
+            if (!strcmp(optarg, "mkv") || !strcmp(optarg, "matroska"))
+                o->container = NVC_CONTAINER_MATROSKA;
+            else if (!strcmp(optarg, "elementary") || !strcmp(optarg, "es"))
+                o->container = NVC_CONTAINER_ELEMENTARY;
+            else
+                tool_die("--container: '%s' is not mkv or elementary", optarg);
+            break;
+        case O_QUIET: o->quiet = 1; break;
+        case 'v': tool_verbosity++; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': tool_print_version(); exit(0);
+        default: usage(stderr); exit(1);
+        }
+    }
+    if (argc - optind != 2) {
+        usage(stderr);
+        exit(1);
+    }
+    o->in = argv[optind];
+    o->out = argv[optind + 1];
+    if (!container_set)
+        o->container = has_suffix(o->out, ".nvces") ? NVC_CONTAINER_ELEMENTARY
+                                                    : NVC_CONTAINER_MATROSKA;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(void *cookie, const NvcEncodeProgress *p)
+{
+    const Options *o = cookie;
+    if (o->quiet)
+        return;
+    fprintf(stderr, "\r%s %-5s %5" PRId64 "/%-5" PRId64 " loss %.5f  PSNR %6.2f dB  %7.1f fps  ETA %5.0f s ",
+            tool_name, p->stage, p->step, p->steps, p->loss, p->psnr, p->frames_per_s, p->eta_s);
+    fflush(stderr);
+}
+
+/* Write every packet the encoder has ready, opening the muxer on the first. */
+static int drain_packets(NvcEncoder *enc, NvcMuxer **mux, const Options *o, int64_t *packets,
+                         uint64_t *bytes)
+{
+    NvcLogger lg = tool_logger();
+    for (;;) {
+        NvcData pkt;
+        int ret = nvc_encoder_get_packet(enc, &pkt);
+        if (ret == NVC_ERR(EAGAIN))
+            return 0;
+        if (ret < 0)
+            return ret;
+        if (!*mux) {
+            NvcStreamConfig cfg;
+            NvcMuxSettings ms;
+            nvc_mux_default_settings(&ms);
+            ms.format = o->container;
+            ms.logger = lg;
+            if ((ret = nvc_encoder_get_config(enc, &cfg)) == 0) {
+                ret = nvc_mux_open(mux, o->out, &cfg, &ms);
+                *bytes += cfg.payload.sz;
+                nvc_stream_config_clear(&cfg);
+            }
+        }
+        if (ret == 0)
+            ret = nvc_mux_write_packet(*mux, &pkt);
+        *bytes += pkt.sz;
+        nvc_data_unref(&pkt);
+        if (ret < 0)
+            return ret;
+        (*packets)++;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    tool_init(argv[0]);
+    Options o = { 0 };
+    parse_options(argc, argv, &o);
+    NvcLogger lg = tool_logger();
+    nvc_ffmpeg_route_log(&lg);
+    o.in_s.logger = lg;
+    o.enc.logger = lg;
+    o.enc.progress = show_progress;
+    o.enc.progress_cookie = &o;
+    o.enc.cancel = (volatile int *)&tool_interrupted;
+
+    NvcInput *in;
+    int ret = nvc_input_open(&in, o.in, &o.in_s);
+    if (ret < 0)
+        tool_fail(ret, "%s", o.in);
+    const NvcVideoInfo *info = nvc_input_info(in);
+    if (o.start && (ret = nvc_input_skip(in, o.start)) < 0)
+        tool_fail(ret, "%s", o.in);
+    NvcEncoder *enc;
+    if ((ret = nvc_encoder_open(&enc, info, &o.enc)) < 0)
+        tool_fail(ret, "cannot start the %s encoder", nvc_codec_name(o.enc.codec));
+
+    const double t0 = now_s();
+    NvcMuxer *mux = NULL;
+    int64_t n = 0, packets = 0;
+    uint64_t bytes = 0;
+    while (!ret && !tool_interrupted && (o.frames < 0 || n < o.frames)) {
+        NvcPicture pic;
+        ret = nvc_input_read(in, &pic);
+        if (ret <= 0)
+            break;
+        pic.pts = n++;
+        while ((ret = nvc_encoder_send_picture(enc, &pic)) == NVC_ERR(EAGAIN))
+            if ((ret = drain_packets(enc, &mux, &o, &packets, &bytes)) < 0)
+                break;
+        nvc_picture_unref(&pic);
+        if (!ret)
+            ret = drain_packets(enc, &mux, &o, &packets, &bytes);
+    }
+    if (!ret && n == 0) {
+        tool_error("%s: no pictures to encode", o.in);
+        ret = NVC_ERR(EINVAL);
+    }
+    if (!ret && !tool_interrupted) {
+        while ((ret = nvc_encoder_send_picture(enc, NULL)) == NVC_ERR(EAGAIN))
+            if ((ret = drain_packets(enc, &mux, &o, &packets, &bytes)) < 0)
+                break;
+        if (!ret)
+            ret = drain_packets(enc, &mux, &o, &packets, &bytes);
+    }
+    if (!o.quiet)
+        fputc('\n', stderr);
+    if (tool_interrupted && ret >= 0)
+        ret = NVC_ERR(EINTR);
+    if (!ret && !mux) {
+        tool_error("the encoder produced no packets");
+        ret = NVC_ERR(EIO);
+    }
+    int close_ret = nvc_mux_close(&mux, ret == 0);
+    if (!ret)
+        ret = close_ret;
+    nvc_encoder_close(&enc);
+    nvc_input_close(&in);
+    if (ret == NVC_ERR(EINTR)) {
+        tool_error("interrupted: %s not written", o.out);
+        return 130;
+    }
+    if (ret < 0)
+        tool_fail(ret, "%s not written", o.out);
+    const double secs = now_s() - t0;
+    const double pixels = (double)n * info->p.w * info->p.h;
+    struct stat st;
+    double file_bytes = strcmp(o.out, "-") && !stat(o.out, &st) ? (double)st.st_size : (double)bytes;
+    fprintf(stderr, "%s: %" PRId64 " frames %dx%d -> %s: %.0f bytes, %.5f bpp, %.1f s\n", tool_name,
+            n, info->p.w, info->p.h, o.out, file_bytes, file_bytes * 8 / pixels, secs);
+    return 0;
+}
