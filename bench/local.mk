@@ -24,4 +24,5 @@ bench_bench_nn_SOURCES = bench/bench_nn.c tests/nn_model.c tests/nn_model.h
 bench_bench_nn_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_SRCDIR='"$(abs_top_srcdir)"'
 bench_bench_nn_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
 bench_bench_nn_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+bench_bench_nn_LDFLAGS = $(OPENMP_CFLAGS)
 EXTRA_DIST += bench/nn_torch.py
