@@ -44,7 +44,7 @@ endif
 
 # A tiny sweep end to end (outputs, monotone figures, resuming, bad input).
 TESTS += tests/nvc-rd.sh
-EXTRA_DIST += tests/nvc-rd.sh
+EXTRA_DIST += tests/nvc-rd.sh tests/lsan-codecs.supp
 # nvc codecs through nvc-rd (skipped while the build has none).
 TESTS += tests/nvc-rd-nvc.sh
 EXTRA_DIST += tests/nvc-rd-nvc.sh

@@ -384,6 +384,12 @@ static void open_clip(RdSweep *sw, const Options *o, const char *path, const cha
         tool_die("clips must be files (each point reads its clip again), not standard input");
     if (sw->nclips == MAX_CLIPS)
         tool_die("more than %d clips", MAX_CLIPS);
+    if (!(sw->nclips & (sw->nclips - 1))) { /* grow at powers of two */
+        RdClip *p = realloc(sw->clips, (sw->nclips ? 2 * sw->nclips : 1) * sizeof(*p));
+        if (!p)
+            tool_die("out of memory");
+        sw->clips = p;
+    }
     RdClip *c = &sw->clips[sw->nclips];
     memset(c, 0, sizeof(*c));
     c->path = strdup(path);
@@ -701,6 +707,26 @@ static int write_reports(const Options *o, const RdResults *r, const char *cmd)
     return 0;
 }
 
+static void options_free(Options *o)
+{
+    for (int i = 0; i < o->nq; i++) {
+        free((char *)o->q[i].codec);
+        free(o->q[i].values);
+    }
+    for (int i = 0; i < o->nmetrics; i++)
+        free((char *)o->metrics[i]);
+}
+
+static void sweep_free(RdSweep *sw)
+{
+    for (int i = 0; i < sw->nclips; i++)
+        free(sw->clips[i].path);
+    free(sw->clips);
+    free(sw->tasks);
+    rd_results_close(&sw->results);
+    pthread_mutex_destroy(&sw->lock);
+}
+
 static int report_only(const Options *o, const char *cmd)
 {
     RdResults r;
@@ -716,7 +742,6 @@ static int report_only(const Options *o, const char *cmd)
 
 static void setup(RdSweep *sw, Options *o)
 {
-    sw->clips = calloc(MAX_CLIPS, sizeof(*sw->clips));
     for (int i = 0; i < o->ninputs; i++)
         add_input(sw, o, o->inputs[i]);
     if (o->uvg)
@@ -740,60 +765,69 @@ static void setup(RdSweep *sw, Options *o)
     pthread_mutex_init(&sw->lock, NULL);
 }
 
+static int sweep(RdSweep *sw, Options *o, const char *cmd)
+{
+    setup(sw, o);
+    int ret = rd_mkdir_p(o->out_dir);
+    if (ret < 0)
+        tool_die("%s: %s", o->out_dir, strerror(-ret));
+    lock_dir(o->out_dir);
+    char err[512] = "";
+    if (rd_results_open(&sw->results, o->out_dir, 1, err, sizeof(err)) < 0)
+        tool_die("%s", err);
+    if (sw->results.dropped)
+        tool_error("warning: %d incomplete line%s removed from the results (an interrupted run)",
+                   sw->results.dropped, sw->results.dropped > 1 ? "s" : "");
+    rd_sweep_plan(sw);
+    if (!o->quiet)
+        tool_error("%d point%s to measure on %d clip%s (%d already in %s/rd.csv); %d job%s x %d "
+                   "thread%s",
+                   sw->points_total, sw->points_total == 1 ? "" : "s", sw->nclips,
+                   sw->nclips == 1 ? "" : "s", sw->results.n, o->out_dir, o->jobs,
+                   o->jobs == 1 ? "" : "s", sw->opt.threads, sw->opt.threads == 1 ? "" : "s");
+    const int failed = sw->points_total ? rd_sweep_run(sw) : 0;
+    if (tool_interrupted) {
+        tool_error("interrupted: %d new point%s saved in %s/rd.csv; run the same command again to "
+                   "resume",
+                   sw->points_done, sw->points_done == 1 ? "" : "s", o->out_dir);
+        return 130;
+    }
+    if (sw->stop) {
+        int left = 0;
+        for (int i = 0; i < sw->ntasks; i++)
+            left += sw->tasks[i].points_left > 0 ? sw->tasks[i].points_left : 0;
+        const int n = sw->points_done + sw->points_failed;
+        tool_error("stopped after %d new point%s (--max-points); %d left: run the same command "
+                   "again to continue",
+                   n, n == 1 ? "" : "s", left);
+    }
+    write_reports(o, &sw->results, cmd);
+    if (failed)
+        tool_error("%d point%s failed", failed, failed == 1 ? "" : "s");
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     tool_init(argv[0]);
     Options o;
     parse_options(&o, argc, argv);
-    if (o.bd_anchor)
-        return run_bd(&o);
     rd_lavc_init(o.ro.verbose);
-    if (o.list_codecs)
-        return list_codecs();
     char *cmd = command_line(argc, argv);
-    if (o.report_only)
-        return report_only(&o, cmd);
-    RdSweep sw;
-    memset(&sw, 0, sizeof(sw));
-    setup(&sw, &o);
-    int ret = rd_mkdir_p(o.out_dir);
-    if (ret < 0)
-        tool_die("%s: %s", o.out_dir, strerror(-ret));
-    lock_dir(o.out_dir);
-    char err[512] = "";
-    if (rd_results_open(&sw.results, o.out_dir, 1, err, sizeof(err)) < 0)
-        tool_die("%s", err);
-    if (sw.results.dropped)
-        tool_error("warning: %d incomplete line%s removed from the results (an interrupted run)",
-                   sw.results.dropped, sw.results.dropped > 1 ? "s" : "");
-    rd_sweep_plan(&sw);
-    const int had = sw.results.n;
-    if (!o.quiet)
-        tool_error("%d point%s to measure on %d clip%s (%d already in %s/rd.csv); %d job%s x %d "
-                   "thread%s",
-                   sw.points_total, sw.points_total == 1 ? "" : "s", sw.nclips,
-                   sw.nclips == 1 ? "" : "s", had, o.out_dir, o.jobs, o.jobs == 1 ? "" : "s",
-                   sw.opt.threads, sw.opt.threads == 1 ? "" : "s");
-    const int failed = sw.points_total ? rd_sweep_run(&sw) : 0;
-    if (tool_interrupted) {
-        tool_error("interrupted: %d new point%s saved in %s/rd.csv; run the same command again to "
-                   "resume",
-                   sw.points_done, sw.points_done == 1 ? "" : "s", o.out_dir);
-        return 130;
+    int ret;
+    if (o.bd_anchor) {
+        ret = run_bd(&o);
+    } else if (o.list_codecs) {
+        ret = list_codecs();
+    } else if (o.report_only) {
+        ret = report_only(&o, cmd);
+    } else {
+        RdSweep sw;
+        memset(&sw, 0, sizeof(sw));
+        ret = sweep(&sw, &o, cmd);
+        sweep_free(&sw);
     }
-    if (sw.stop) {
-        int left = 0;
-        for (int i = 0; i < sw.ntasks; i++)
-            left += sw.tasks[i].points_left > 0 ? sw.tasks[i].points_left : 0;
-        tool_error("stopped after %d new point%s (--max-points); %d left: run the same command "
-                   "again to continue",
-                   sw.points_done + sw.points_failed, sw.points_done + sw.points_failed == 1 ? "" : "s",
-                   left);
-    }
-    write_reports(&o, &sw.results, cmd);
-    rd_results_close(&sw.results);
-    if (failed)
-        tool_error("%d point%s failed", failed, failed == 1 ? "" : "s");
     free(cmd);
-    return failed ? 1 : 0;
+    options_free(&o);
+    return ret;
 }
