@@ -163,6 +163,19 @@ done >"$tmp/cisco_320x192_12.yuv"
 [ "$(row_field "$tmp/d/rd.csv" x264 36 psnr_yuv)" = "$(row_field "$tmp/a/rd.csv" x264 36 psnr_yuv)" ] ||
   fail "raw .yuv: PSNR differs from the Y4M's"
 
+# ---- 6b. --uvg finds the UVG sequences by name (8-bit preferred) ---------------------
+mkdir "$tmp/uvg"
+for n in Beauty Bosphorus HoneyBee ReadySteadyGo ShakeNDry YachtRide; do
+  ln -s ../cisco_320x192_12.yuv "$tmp/uvg/${n}_320x192_120fps_420_8bit_YUV.yuv"
+done
+ln -s ../noname.yuv "$tmp/uvg/Beauty_320x192_120fps_420_10bit_YUV.yuv"
+: >"$tmp/noname.yuv"
+"$tool" -o "$tmp/u" --uvg "$tmp/uvg" -n 1 -c x264 --q x264=36 -q --no-plots >/dev/null 2>"$tmp/err" ||
+  { fail "--uvg: exit status $?"; cat "$tmp/err"; }
+[ "$(col "$tmp/u/rd.csv" clip | tr '\n' ' ')" = "Beauty Bosphorus HoneyBee ReadySteadyGo ShakeNDry YachtRide " ] ||
+  fail "--uvg: clips $(col "$tmp/u/rd.csv" clip | tr '\n' ' ')"
+grep -q "no file for Jockey" "$tmp/err" || fail "--uvg: no warning for the missing Jockey"
+
 # ---- 7. BD of two point lists ---------------------------------------------------------------
 "$tool" --bd "90.33:27.95,181.03:31.17,332.99:34.44,547.79:38.11" \
   "127.1719:29.9286,186.14:32.4165,307.2924:34.7013,481.5588:37.4561" | grep -q "cubic: BD-rate -13.2617" ||
@@ -183,7 +196,6 @@ bad "not a crf value" -c x265 --q x265=abc "$clip"
 bad "unknown metric" -m psnr_w "$clip"
 bad "no clip" -c x265
 bad "is not among the codecs" -c x264 --q x265=30 "$clip"
-: >"$tmp/noname.yuv"
 bad "noname.yuv" "$tmp/noname.yuv"
 
 [ $fails -eq 0 ] && echo "nvc-rd: all checks passed"

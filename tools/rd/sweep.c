@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "tools/common.h"
@@ -320,28 +321,45 @@ static void fmt_duration(double s, char *buf, size_t size)
 }
 
 /* Seconds left (lock held): pending work at the measured speed of each
- * codec (or the mean speed, scaled by the codecs' relative cost). */
+ * codec (or the mean speed, scaled by the codecs' relative cost); a running
+ * nvc encoder's own estimate while it trains. */
 static double eta(const RdSweep *sw)
 {
-    double s = 0, w = 0;
-    for (int i = 0; rd_codecs[i].name; i++) {
-        s += sw->codec_s[i];
-        w += sw->codec_px[i] * rd_codecs[i].cost;
+    double cs[64] = { 0 }, cp[64] = { 0 }, s = 0, w = 0;
+    const double now = rd_now();
+    for (int i = 0; rd_codecs[i].name && i < 64; i++) {
+        cs[i] = sw->codec_s[i];
+        cp[i] = sw->codec_px[i];
+    }
+    /* A training INR point projects its own total time. */
+    for (int i = 0; i < sw->ntasks; i++) {
+        const RdTask *t = &sw->tasks[i];
+        const int ci = (int)(t->codec - rd_codecs);
+        if (t->state == RD_TASK_RUNNING && t->job.has_inr && !(cp[ci] > 0) && t->weight > 0 &&
+            isfinite(t->job.inr.eta_s)) {
+            const RdClip *c = &sw->clips[t->clip];
+            cs[ci] += now - t->started + t->job.inr.eta_s;
+            cp[ci] += (double)c->frames * c->info.p.w * c->info.p.h;
+        }
+    }
+    for (int i = 0; rd_codecs[i].name && i < 64; i++) {
+        s += cs[i];
+        w += cp[i] * rd_codecs[i].cost;
     }
     if (!(w > 0))
         return NAN;
     double left = 0;
-    const double now = rd_now();
     int active = 0;
     for (int i = 0; i < sw->ntasks; i++) {
         const RdTask *t = &sw->tasks[i];
         if (t->state != RD_TASK_PENDING && t->state != RD_TASK_RUNNING)
             continue;
         const int ci = (int)(t->codec - rd_codecs);
-        const double rate = sw->codec_px[ci] > 0 ? sw->codec_s[ci] / sw->codec_px[ci]
-                                                 : s / w * t->codec->cost;
+        const double rate = cp[ci] > 0 ? cs[ci] / cp[ci] : s / w * t->codec->cost;
         double est = t->weight * rate;
-        if (t->state == RD_TASK_RUNNING)
+        if (t->state == RD_TASK_RUNNING && t->job.has_inr && isfinite(t->job.inr.eta_s))
+            est = t->job.inr.eta_s; /* the encoder's own estimate of its training */
+        else if (t->state == RD_TASK_RUNNING)
             est = fmax(est - (now - t->started), 0);
         left += est;
         active++;
@@ -392,10 +410,14 @@ static _Atomic int ticker_stop;
 static void *ticker(void *arg)
 {
     RdSweep *sw = arg;
-    char line[200];
+    char line[512];
     while (!ticker_stop) {
+        struct winsize ws;
+        size_t width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 8 ? ws.ws_col : 80;
+        if (width > sizeof(line))
+            width = sizeof(line);
         pthread_mutex_lock(&sw->lock);
-        progress_line(sw, line, sizeof(line));
+        progress_line(sw, line, width); /* one row: \r redraws it */
         fprintf(stderr, "\r\033[K%s", line);
         pthread_mutex_unlock(&sw->lock);
         for (int i = 0; i < 5 && !ticker_stop; i++)
@@ -405,6 +427,13 @@ static void *ticker(void *arg)
 }
 
 /* ---- running points ------------------------------------------------------------- */
+
+/* Whether the --max-points budget has room for another point (lock held). */
+static int budget_left(const RdSweep *sw)
+{
+    return !sw->stop && !tool_interrupted &&
+           (!sw->max_points || sw->points_done + sw->points_failed + sw->next < sw->max_points);
+}
 
 /* Take one point from the --max-points budget (lock held): 0 when spent. */
 static int reserve(RdSweep *sw)
@@ -581,8 +610,10 @@ static void *worker(void *arg)
                 t = &sw->tasks[i];
         if (t && !t->auto_points && !reserve(sw))
             t = NULL;
-        if (t && t->auto_points && (sw->stop || tool_interrupted))
+        if (t && t->auto_points && !budget_left(sw)) {
+            sw->stop |= !tool_interrupted && sw->max_points;
             t = NULL;
+        }
         if (t) {
             t->state = RD_TASK_RUNNING;
             t->started = rd_now();
