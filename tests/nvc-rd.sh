@@ -181,6 +181,18 @@ grep -q "no file for Jockey" "$tmp/err" || fail "--uvg: no warning for the missi
   "127.1719:29.9286,186.14:32.4165,307.2924:34.7013,481.5588:37.4561" | grep -q "cubic: BD-rate -13.2617" ||
   fail "--bd: VCEG-M33 example"
 
+# ---- 7b. a point's figures do not depend on what the process coded before ---------
+# (x264's AVX-512 code did, before cpu-independent=1: 37241 bytes alone, 37195
+# after an x265 encode, on this clip at 10 frames)
+m="${NVC_TEST_DATA:-$src/../shared/data}/video/mobile_calendar_cif_352x288_30fps_27f.y4m"
+if [ -r "$m" ]; then
+  "$tool" -o "$tmp/r1" -n 10 -t 1 -c x264 --q x264=25 -q --no-plots "$m" >/dev/null
+  "$tool" -o "$tmp/r2" -n 10 -t 1 -c x265,svtav1,x264 --q x265=30 --q svtav1=40 --q x264=25 -q \
+    --no-plots "$m" >/dev/null
+  [ "$(row_field "$tmp/r1/rd.csv" x264 25 bytes)" = "$(row_field "$tmp/r2/rd.csv" x264 25 bytes)" ] ||
+    fail "x264 gives other bytes after x265 and SVT-AV1 ran in the process"
+fi
+
 # ---- 8. bad input: one clear line, exit status 1 ---------------------------------------------
 bad() {
   what=$1; shift

@@ -83,8 +83,8 @@ void rd_job_setting(const RdJob *job, char *buf, size_t size)
     if (job->clip->image)
         snprintf(img, sizeof(img), ":yuv=%s", job->opt->image_chroma444 ? "444" : "420");
     if (!strcmp(name, "x264")) {
-        snprintf(buf, size, "preset=medium:%s=%s:keyint=%d:scenecut=0%s%s", job->knob, job->value,
-                 k, ld ? ":bframes=0" : "", img);
+        snprintf(buf, size, "preset=medium:%s=%s:keyint=%d:scenecut=0:cpu-independent=1%s%s",
+                 job->knob, job->value, k, ld ? ":bframes=0" : "", img);
     } else if (!strcmp(name, "x265")) {
         snprintf(buf, size, "preset=medium:%s=%s:keyint=%d:min-keyint=%d:scenecut=0:info=0%s%s",
                  job->knob, job->value, k, k, ld ? ":bframes=0" : "", img);
