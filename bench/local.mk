@@ -26,3 +26,6 @@ bench_bench_nn_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
 bench_bench_nn_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 bench_bench_nn_LDFLAGS = $(OPENMP_CFLAGS)
 EXTRA_DIST += bench/nn_torch.py
+
+# The RD benchmark script (nvc-rd on the shared clips; see its header).
+EXTRA_DIST += bench/rd.sh

@@ -26,3 +26,41 @@ tools_nvenc_SOURCES = tools/nvenc.c
 tools_nvenc_LDADD = $(TOOL_LDADD)
 tools_nvdec_SOURCES = tools/nvdec.c
 tools_nvdec_LDADD = $(TOOL_LDADD)
+
+# nvc-rd: RD sweeps of nvc and classic codecs, BD-rates, tables, plots.
+bin_PROGRAMS += tools/nvc-rd
+tools_nvc_rd_SOURCES = tools/nvc-rd.c \
+	tools/rd/rd.h tools/rd/codecs.c tools/rd/measure.c tools/rd/nvcodec.c \
+	tools/rd/bd.h tools/rd/bd.c tools/rd/results.h tools/rd/results.c \
+	tools/rd/report.h tools/rd/report.c tools/rd/plot.h tools/rd/plot.c tools/rd/font.c \
+	tools/rd/sweep.h tools/rd/sweep.c
+tools_nvc_rd_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
+tools_nvc_rd_LDADD = $(NVC_RD_LAVC) $(TOOL_LDADD)
+dist_man_MANS += doc/man/nvc-rd.1
+# The classic codecs through libavcodec: only this file sees FFmpeg's headers
+# (a convenience library, as codec/matroska.c). Without FFmpeg, nvc-rd runs
+# nvc codecs only.
+NVC_RD_LAVC =
+if HAVE_FFMPEG
+noinst_LTLIBRARIES += tools/libnvcrd_lavc.la
+tools_libnvcrd_lavc_la_SOURCES = tools/rd/lavc.c
+tools_libnvcrd_lavc_la_CFLAGS = $(AM_CFLAGS) $(FFMPEG_CFLAGS)
+NVC_RD_LAVC += tools/libnvcrd_lavc.la
+endif
+
+# A tiny sweep end to end (outputs, monotone figures, resuming, bad input).
+TESTS += tests/nvc-rd.sh
+EXTRA_DIST += tests/nvc-rd.sh tests/lsan-codecs.supp
+# nvc codecs through nvc-rd (skipped while the build has none).
+TESTS += tests/nvc-rd-nvc.sh
+EXTRA_DIST += tests/nvc-rd-nvc.sh
+
+if HAVE_CHECK
+# BD-rate on curves with known answers (expected values: tests/rd_bd_reference.py).
+check_PROGRAMS += tests/test_rd_bd
+tests_test_rd_bd_SOURCES = tests/test_rd_bd.c tests/common.h tools/rd/bd.c tools/rd/bd.h
+tests_test_rd_bd_CFLAGS = $(TEST_CFLAGS)
+tests_test_rd_bd_LDADD = $(TEST_LDADD)
+TESTS += tests/test_rd_bd
+EXTRA_DIST += tests/rd_bd_reference.py
+endif
