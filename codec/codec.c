@@ -8,8 +8,10 @@
 
 #include "codec/codec_internal.h"
 #include "codec/internal.h"
+#include "nvc/image_codec.h"
 
 const NvcCodecImpl *const nvc_codec_list[] = {
+    &nvc_codec_image,
     NULL,
 };
 
