@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec/internal.h"
 #include "entropy/codebook.h"
@@ -184,6 +185,13 @@ static int set_vq_quality(ImgState *s, int q)
     return ret;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
 static void latent_dims(int hp, int wp, NvcImgLatentDims *d)
 {
     d->h4 = hp / 16, d->w4 = wp / 16, d->h6 = hp / 64, d->w6 = wp / 64;
@@ -314,6 +322,7 @@ static int encode_picture(NvcEncoder *enc, const NvcPicture *pic, NvcByteWriter 
     if (ret < 0)
         return ret;
     const int hp = align64(pic->p.h), wp = align64(pic->p.w);
+    const double t0 = now_ms();
     if ((ret = state_model(s, hp, wp)) < 0) {
         nvc_picture_unref(&rgb);
         return ret;
@@ -341,12 +350,15 @@ static int encode_picture(NvcEncoder *enc, const NvcPicture *pic, NvcByteWriter 
         ret = nvc_nn_download(s->nn, y, m->a.y, ny);
     if (!ret && s->f.cfg.prior == NVC_IMG_PRIOR_GMM)
         ret = nvc_nn_download(s->nn, z, m->a.ha_c[2], nz);
+    const double t1 = now_ms();
     nvc_bw_u8(bw, (unsigned)enc->s.q);
     nvc_bw_u8(bw, 0);
     if (!ret && s->f.cfg.prior == NVC_IMG_PRIOR_GMM)
         ret = nvc_img_latent_encode(&s->f.ii, &s->ct, enc->s.q, y, z, &d, bw, NULL, NULL, NULL);
     else if (!ret)
         ret = encode_vq(s, enc->s.q, y, d.h4 * d.w4, bw);
+    nvc_log(&s->lg, NVC_LOG_INFO, "image codec: %dx%d q %d: analysis %.0f ms, prior and entropy coding %.0f ms",
+            pic->p.w, pic->p.h, enc->s.q, t1 - t0, now_ms() - t1);
     if (!ret && bw->error)
         ret = NVC_ERR(ENOMEM);
     free(x);
@@ -463,12 +475,14 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
     const int q = nvc_br_u8(&br), reserved = nvc_br_u8(&br);
     if (br.error || q > 63 || reserved)
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "image codec: bad packet header");
+    const double t0 = now_ms();
     int ret = state_model(s, hp, wp);
     if (ret < 0)
         return ret;
     NvcImgLatentDims d;
     latent_dims(hp, wp, &d);
     const size_t ny = (size_t)s->f.cfg.M * d.h4 * d.w4, nx = (size_t)3 * hp * wp;
+    const double t1 = now_ms();
     int64_t *yq8 = malloc(ny * sizeof(*yq8));
     float *yh = malloc(ny * sizeof(float)), *xh = malloc(nx * sizeof(float));
     ret = yq8 && yh && xh ? 0 : NVC_ERR(ENOMEM);
@@ -485,6 +499,7 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
         ret = NVC_ERR_CORRUPT; /* bytes after the last payload */
     if (ret == NVC_ERR_CORRUPT)
         nvc_log(lg, NVC_LOG_ERROR, "image codec: corrupt packet");
+    const double t2 = now_ms();
     if (!ret)
         ret = nvc_nn_upload(s->nn, s->m.a.yhat, yh, ny);
     if (!ret)
@@ -497,6 +512,8 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
         ret = nvc_nn_download(s->nn, xh, s->m.a.xhat, nx);
     if (!ret)
         ret = output_picture(dec, xh, hp, wp, out);
+    nvc_log(lg, NVC_LOG_INFO, "image codec: %dx%d q %d: setup %.0f ms, prior and entropy decoding %.0f ms, "
+            "synthesis %.0f ms", dec->cfg.p.w, dec->cfg.p.h, q, t1 - t0, t2 - t1, now_ms() - t2);
     free(yq8);
     free(yh);
     free(xh);

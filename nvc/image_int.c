@@ -405,25 +405,56 @@ static void step_pattern(int M, int m, int s, int *py, int *px)
         }
 }
 
-/* Output layer restricted to the elements of step s: prm (E, n). */
-static void out_layer_sparse(const NvcImgInt *ii, const NvcIntConv *c, const int32_t *feat, int hh, int ww, int s,
-                             int32_t *prm)
+/* Output layer restricted to the elements of step s: prm (E, n). The
+ * features are first split by 2x2 phase (sub[phase] (ci, np)) so that the
+ * channels of one phase are contiguous. */
+static int out_layer_sparse(const NvcImgInt *ii, const NvcIntConv *c, const int32_t *feat, int hh, int ww, int s,
+                            int32_t *prm)
 {
     const size_t n = (size_t)hh * ww;
     const int nt = ii->threads > 0 ? ii->threads : max_threads();
+    int32_t *sub = malloc(n * c->ci * sizeof(*sub));
+    int64_t *acc = malloc((size_t)nt * (n / 4 + 1) * sizeof(*acc));
+    if (!sub || !acc) {
+        free(sub);
+        free(acc);
+        return NVC_ERR(ENOMEM);
+    }
+    size_t off[5] = { 0 }, np[4];
+    for (int ph = 0; ph < 4; ph++) {
+        np[ph] = (size_t)((hh - (ph >> 1) + 1) / 2) * ((ww - (ph & 1) + 1) / 2);
+        off[ph + 1] = off[ph] + np[ph] * c->ci;
+    }
+    for (int ph = 0; ph < 4; ph++)
+        for (int i = 0; i < c->ci; i++) {
+            int32_t *d = sub + off[ph] + (size_t)i * np[ph];
+            for (int y = ph >> 1; y < hh; y += 2)
+                for (int x = ph & 1; x < ww; x += 2)
+                    *d++ = feat[(size_t)i * n + (size_t)y * ww + x];
+        }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int e = 0; e < c->co; e++) {
         int py = 0, px = 0;
         step_pattern(ii->M, e % ii->M, s, &py, &px);
+        const int ph = py * 2 + px;
+        int64_t *a = acc + (size_t)thread_id() * (n / 4 + 1);
+        for (size_t j = 0; j < np[ph]; j++)
+            a[j] = c->b[e];
+        for (int i = 0; i < c->ci; i++) {
+            const int32_t wv = c->w[(size_t)e * c->ci + i];
+            const int32_t *f = sub + off[ph] + (size_t)i * np[ph];
+            if (wv)
+                for (size_t j = 0; j < np[ph]; j++)
+                    a[j] += (int64_t)(wv * f[j]);
+        }
+        size_t j = 0;
         for (int y = py; y < hh; y += 2)
-            for (int x = px; x < ww; x += 2) {
-                const size_t p = (size_t)y * ww + x;
-                int64_t acc = c->b[e];
-                for (int i = 0; i < c->ci; i++)
-                    acc += (int32_t)c->w[(size_t)e * c->ci + i] * feat[(size_t)i * n + p];
-                prm[(size_t)e * n + p] = requant(c, e, acc);
-            }
+            for (int x = px; x < ww; x += 2)
+                prm[(size_t)e * n + (size_t)y * ww + x] = requant(c, e, a[j++]);
     }
+    free(sub);
+    free(acc);
+    return 0;
 }
 
 static int32_t q12_to_q8(int32_t v)
@@ -513,10 +544,10 @@ int nvc_img_int_step(const NvcImgInt *ii, int s, const int32_t *h, const int64_t
             out = &L[3];
         }
     }
-    if (!ret) {
-        out_layer_sparse(ii, out, feat, hh, ww, s, prm);
+    if (!ret)
+        ret = out_layer_sparse(ii, out, feat, hh, ww, s, prm);
+    if (!ret)
         ret = fill_step(ii, s, prm, hh, ww, sp);
-    }
     free(prm);
     free(in);
     free(r1);
