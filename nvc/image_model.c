@@ -106,26 +106,36 @@ static void init_host_params(const NvcImgConfig *c, const NvcArena *layout, floa
 
 #define ACT(shape, ...) nvc_tensor(ar, NVC_INIT(NVC_INIT_NONE, 0), shape, __VA_ARGS__)
 
-static void rbs_acts(NvcArena *ar, NvcImgRbs *r, int B, int co, int h, int w, int i)
+/* Inference (no backward pass) computes activations and the elementwise ops
+ * after them in place: those tensors are one. */
+static void rbs_acts(NvcArena *ar, NvcImgRbs *r, int B, int co, int h, int w, int i, int train)
 {
     r->down = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.down", i);
     r->c1 = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.c1", i);
-    r->a1 = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.a1", i);
     r->c2 = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.c2", i);
+    if (!train) {
+        r->a1 = r->c1, r->a2 = r->out = r->c2;
+        return;
+    }
+    r->a1 = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.a1", i);
     r->a2 = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.a2", i);
     r->out = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.out", i);
 }
 
-static void rbu_acts(NvcArena *ar, NvcImgRbu *r, int B, int co, int h, int w, int i)
+static void rbu_acts(NvcArena *ar, NvcImgRbu *r, int B, int co, int h, int w, int i, int train)
 {
     /* input resolution h x w, output 2h x 2w */
     r->u = ACT(NVC_SHAPE(B, 4 * co, h, w), "dec.%d.u", i);
     r->ps = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.ps", i);
-    r->a1 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.a1", i);
     r->c = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.c", i);
-    r->a2 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.a2", i);
     r->s = ACT(NVC_SHAPE(B, 4 * co, h, w), "dec.%d.s", i);
     r->sps = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.sps", i);
+    if (!train) {
+        r->a1 = r->ps, r->a2 = r->out = r->c;
+        return;
+    }
+    r->a1 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.a1", i);
+    r->a2 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.a2", i);
     r->out = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.out", i);
 }
 
@@ -201,16 +211,16 @@ static void img_acts(NvcArena *ar, NvcImgActs *a, const NvcImgModel *m)
     const int w[4] = { 3, c->c1, c->c2, c->c3 };
     a->x = ACT(NVC_SHAPE(B, 3, H, W), "x");
     for (int i = 0; i < 3; i++)
-        rbs_acts(ar, &a->enc[i], B, w[i + 1], H >> (i + 1), W >> (i + 1), i);
-    a->e1q = ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "enc.q");
+        rbs_acts(ar, &a->enc[i], B, w[i + 1], H >> (i + 1), W >> (i + 1), i, m->train);
+    a->e1q = m->train ? ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "enc.q") : a->enc[0].out;
     a->y = ACT(NVC_SHAPE(B, c->M, H / 16, W / 16), "y");
     a->qe = ACT(NVC_SHAPE(B, c->c1), "q_enc");
     a->qd = ACT(NVC_SHAPE(B, c->c1), "q_dec");
     a->yhat = ACT(NVC_SHAPE(B, c->M, H / 16, W / 16), "yhat");
     const int dw[4] = { c->M, c->c3, c->c2, c->c1 };
     for (int i = 0; i < 3; i++)
-        rbu_acts(ar, &a->dec[i], B, dw[i + 1], H >> (4 - i), W >> (4 - i), i);
-    a->d3q = ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "dec.q");
+        rbu_acts(ar, &a->dec[i], B, dw[i + 1], H >> (4 - i), W >> (4 - i), i, m->train);
+    a->d3q = m->train ? ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "dec.q") : a->dec[2].out;
     a->dec_out = ACT(NVC_SHAPE(B, 12, H / 2, W / 2), "dec.out");
     a->xhat = ACT(NVC_SHAPE(B, 3, H, W), "xhat");
     if (c->prior == NVC_IMG_PRIOR_GMM)
@@ -919,7 +929,7 @@ size_t nvc_img_memory(const NvcImgConfig *cfg, int B, int H, int W, int train)
     NvcImgModel m;
     memset(&m, 0, sizeof(m));
     m.cfg = *cfg;
-    m.B = B, m.H = H, m.W = W;
+    m.B = B, m.H = H, m.W = W, m.train = train;
     m.E = cfg->prior == NVC_IMG_PRIOR_GMM ? nvc_img_param_groups(cfg) * cfg->M : 0;
     nvc_img_params(&m.params, &m.p, cfg);
     img_acts(&m.acts, &m.a, &m);
