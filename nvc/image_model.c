@@ -854,7 +854,7 @@ static int collect_stats(NvcImgModel *m, NvcNn *nn, NvcImgStats *st)
     return 0;
 }
 
-int nvc_img_train_step(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st)
+int nvc_img_forward_backward(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st)
 {
     const NvcNnOps *op = nn->ops;
     if (!m->train)
@@ -883,9 +883,13 @@ int nvc_img_train_step(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st
         return ret;
     if ((ret = nvc_nn_error(nn)) < 0)
         return ret;
-    if ((ret = collect_stats(m, nn, st)) < 0)
-        return ret;
-    return nvc_adam_step(&m->opt, nn, &m->params, m->pbuf, m->gbuf);
+    return collect_stats(m, nn, st);
+}
+
+int nvc_img_train_step(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st)
+{
+    int ret = nvc_img_forward_backward(m, nn, step, st);
+    return ret < 0 ? ret : nvc_adam_step(&m->opt, nn, &m->params, m->pbuf, m->gbuf);
 }
 
 int nvc_img_eval(NvcImgModel *m, NvcNn *nn, NvcImgStats *st)

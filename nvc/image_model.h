@@ -180,6 +180,10 @@ int nvc_img_set_quality(NvcImgModel *m, NvcNn *nn, const int *q);
  * set by nvc_img_set_quality; `step` seeds the noise. */
 int nvc_img_train_step(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st);
 
+/* The loss (st->loss) and the gradients of one step, without the update
+ * (gradient checks). */
+int nvc_img_forward_backward(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st);
+
 /* The same forward pass without the update (evaluation with noise replaced
  * by rounding everywhere): fills st. */
 int nvc_img_eval(NvcImgModel *m, NvcNn *nn, NvcImgStats *st);

@@ -44,6 +44,12 @@ tests_test_image_SOURCES = tests/test_image.c tests/common.h
 tests_test_image_CFLAGS = $(TEST_CFLAGS)
 tests_test_image_LDADD = $(TEST_LDADD)
 TESTS += tests/test_image
+
+check_PROGRAMS += tests/test_image_model
+tests_test_image_model_SOURCES = tests/test_image_model.c tests/common.h
+tests_test_image_model_CFLAGS = $(TEST_CFLAGS)
+tests_test_image_model_LDADD = $(TEST_LDADD)
+TESTS += tests/test_image_model
 endif
 
 # The probability path gives the same bytes and symbols at -O0, -O2, -O3
