@@ -138,12 +138,12 @@ static int state_model(ImgState *s, int hp, int wp)
     if (s->have_m)
         nvc_img_free(&s->m, s->nn);
     s->have_m = 0;
-    const size_t need = nvc_img_memory(&s->f.cfg, 1, hp, wp, 0);
+    const size_t need = nvc_img_memory(&s->f.cfg, 1, hp, wp, -1);
     if (s->max_memory > 0 && need > (uint64_t)s->max_memory)
         return nvc_log_error(&s->lg, NVC_ERR(ERANGE), "image codec: %dx%d needs %zu MiB, above the memory limit",
                              wp, hp, need >> 20);
     NvcLrSchedule none = { 0 };
-    int ret = nvc_img_create(&s->m, s->nn, &s->f.cfg, 1, hp, wp, 0, none, 1);
+    int ret = nvc_img_create(&s->m, s->nn, &s->f.cfg, 1, hp, wp, -1, none, 1);
     if (ret < 0)
         return ret;
     float *host = malloc(s->m.params.size * sizeof(float));

@@ -113,7 +113,7 @@ static void rbs_acts(NvcArena *ar, NvcImgRbs *r, int B, int co, int h, int w, in
     r->down = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.down", i);
     r->c1 = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.c1", i);
     r->c2 = ACT(NVC_SHAPE(B, co, h, w), "enc.%d.c2", i);
-    if (!train) {
+    if (train <= 0) {
         r->a1 = r->c1, r->a2 = r->out = r->c2;
         return;
     }
@@ -130,7 +130,7 @@ static void rbu_acts(NvcArena *ar, NvcImgRbu *r, int B, int co, int h, int w, in
     r->c = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.c", i);
     r->s = ACT(NVC_SHAPE(B, 4 * co, h, w), "dec.%d.s", i);
     r->sps = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "dec.%d.sps", i);
-    if (!train) {
+    if (train <= 0) {
         r->a1 = r->ps, r->a2 = r->out = r->c;
         return;
     }
@@ -149,6 +149,8 @@ static void gmm_acts(NvcArena *ar, NvcImgActs *a, const NvcImgModel *m)
     a->ha_c[1] = ACT(NVC_SHAPE(B, c->Cz, h5, w5), "ha.c1");
     a->ha_a[1] = ACT(NVC_SHAPE(B, c->Cz, h5, w5), "ha.a1");
     a->ha_c[2] = ACT(NVC_SHAPE(B, c->Cz, h6, w6), "z");
+    if (m->train < 0)
+        return; /* inference: the transforms only */
     a->z_noisy = ACT(NVC_SHAPE(B, c->Cz, h6, w6), "z.noisy");
     a->z_hat = ACT(NVC_SHAPE(B, c->Cz, h6, w6), "z.hat");
     a->z_sc = ACT(NVC_SHAPE(B, c->Cz, h6, w6), "z.scale");
@@ -212,7 +214,7 @@ static void img_acts(NvcArena *ar, NvcImgActs *a, const NvcImgModel *m)
     a->x = ACT(NVC_SHAPE(B, 3, H, W), "x");
     for (int i = 0; i < 3; i++)
         rbs_acts(ar, &a->enc[i], B, w[i + 1], H >> (i + 1), W >> (i + 1), i, m->train);
-    a->e1q = m->train ? ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "enc.q") : a->enc[0].out;
+    a->e1q = m->train > 0 ? ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "enc.q") : a->enc[0].out;
     a->y = ACT(NVC_SHAPE(B, c->M, H / 16, W / 16), "y");
     a->qe = ACT(NVC_SHAPE(B, c->c1), "q_enc");
     a->qd = ACT(NVC_SHAPE(B, c->c1), "q_dec");
@@ -220,7 +222,7 @@ static void img_acts(NvcArena *ar, NvcImgActs *a, const NvcImgModel *m)
     const int dw[4] = { c->M, c->c3, c->c2, c->c1 };
     for (int i = 0; i < 3; i++)
         rbu_acts(ar, &a->dec[i], B, dw[i + 1], H >> (4 - i), W >> (4 - i), i, m->train);
-    a->d3q = m->train ? ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "dec.q") : a->dec[2].out;
+    a->d3q = m->train > 0 ? ACT(NVC_SHAPE(B, c->c1, H / 2, W / 2), "dec.q") : a->dec[2].out;
     a->dec_out = ACT(NVC_SHAPE(B, 12, H / 2, W / 2), "dec.out");
     a->xhat = ACT(NVC_SHAPE(B, 3, H, W), "xhat");
     if (c->prior == NVC_IMG_PRIOR_GMM)
@@ -274,7 +276,7 @@ static int bind_all(NvcImgModel *m)
     nvc_arena_bind(&m->acts, m->abuf);
     img_acts(&m->acts, &m->a, m);
     alias_acts(&m->a, &m->cfg);
-    if (m->train) {
+    if (m->train > 0) {
         nvc_arena_bind(&m->params, m->gbuf);
         nvc_img_params(&m->params, &m->g, &m->cfg);
         nvc_arena_bind(&m->acts, m->dbuf);
@@ -304,11 +306,11 @@ int nvc_img_create(NvcImgModel *m, NvcNn *nn, const NvcImgConfig *cfg, int B, in
     float *host = calloc(m->params.size, sizeof(float));
     m->pbuf = nvc_nn_alloc(nn, m->params.size);
     m->abuf = nvc_nn_alloc(nn, m->acts.size);
-    if (train) {
+    if (train > 0) {
         m->gbuf = nvc_nn_alloc(nn, m->params.size);
         m->dbuf = nvc_nn_alloc(nn, m->acts.size);
     }
-    if (!host || !m->pbuf || !m->abuf || (train && (!m->gbuf || !m->dbuf))) {
+    if (!host || !m->pbuf || !m->abuf || (train > 0 && (!m->gbuf || !m->dbuf))) {
         free(host);
         nvc_img_free(m, nn);
         return NVC_ERR(ENOMEM);
@@ -319,7 +321,7 @@ int nvc_img_create(NvcImgModel *m, NvcNn *nn, const NvcImgConfig *cfg, int B, in
     free(host);
     if (!ret)
         ret = bind_all(m);
-    if (!ret && cfg->prior == NVC_IMG_PRIOR_GMM) {
+    if (!ret && cfg->prior == NVC_IMG_PRIOR_GMM && train >= 0) {
         ret = make_masks(m, nn);
         if (!ret) {
             /* the broadcast source of the z scales */
@@ -329,7 +331,7 @@ int nvc_img_create(NvcImgModel *m, NvcNn *nn, const NvcImgConfig *cfg, int B, in
     }
     if (!ret && cfg->prior == NVC_IMG_PRIOR_VQ)
         ret = nvc_img_vq_create(m);
-    if (!ret && train)
+    if (!ret && train > 0)
         ret = nvc_adam_init(&m->opt, nn, &m->params, sched);
     if (!ret)
         ret = nvc_nn_error(nn);
@@ -857,7 +859,7 @@ static int collect_stats(NvcImgModel *m, NvcNn *nn, NvcImgStats *st)
 int nvc_img_forward_backward(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st)
 {
     const NvcNnOps *op = nn->ops;
-    if (!m->train)
+    if (m->train <= 0)
         return NVC_ERR(EINVAL);
     op->tensor_zero(nn, m->gbuf, m->params.size);
     op->tensor_zero(nn, m->dbuf, m->acts.size);
@@ -894,6 +896,8 @@ int nvc_img_train_step(NvcImgModel *m, NvcNn *nn, uint64_t step, NvcImgStats *st
 
 int nvc_img_eval(NvcImgModel *m, NvcNn *nn, NvcImgStats *st)
 {
+    if (m->train < 0)
+        return NVC_ERR(EINVAL);
     int ret = forward_all(m, nn, 0, 0);
     return ret < 0 ? ret : collect_stats(m, nn, st);
 }
@@ -937,8 +941,8 @@ size_t nvc_img_memory(const NvcImgConfig *cfg, int B, int H, int W, int train)
     m.E = cfg->prior == NVC_IMG_PRIOR_GMM ? nvc_img_param_groups(cfg) * cfg->M : 0;
     nvc_img_params(&m.params, &m.p, cfg);
     img_acts(&m.acts, &m.a, &m);
-    size_t floats = m.params.size * (train ? 4 : 1) + m.acts.size * (train ? 2 : 1);
-    if (cfg->prior == NVC_IMG_PRIOR_GMM)
+    size_t floats = m.params.size * (train > 0 ? 4 : 1) + m.acts.size * (train > 0 ? 2 : 1);
+    if (cfg->prior == NVC_IMG_PRIOR_GMM && train >= 0)
         floats += (size_t)8 * B * m.E * (H / 16) * (W / 16); /* masks */
     nvc_arena_free(&m.params);
     nvc_arena_free(&m.acts);

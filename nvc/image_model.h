@@ -153,7 +153,7 @@ typedef struct NvcImgModel {
     NvcImgActs a, d;
     float *mask[4], *maske[4];      /* (B, M, n), (B, E, n) four-part masks */
     int q[64];                      /* per-sample quality index of the batch (B <= 64) */
-    int train;                      /* gradients and optimizer allocated */
+    int train;                      /* 1: training, 0: evaluation, -1: transforms only */
     NvcAdam opt;
     struct NvcImgVq *vq;            /* host state of the VQ prior */
     uint64_t seed;
@@ -162,9 +162,11 @@ typedef struct NvcImgModel {
 /* Declare the parameters of cfg into a (layout pass when a->base is NULL). */
 void nvc_img_params(NvcArena *a, NvcImgParams *p, const NvcImgConfig *cfg);
 
-/* A model for batches (B, 3, H, W) on nn; train != 0 also allocates
- * gradients, activation gradients and Adam. Parameters are initialized
- * from seed. */
+/* A model for batches (B, 3, H, W) on nn. train 1: also gradients,
+ * activation gradients and Adam; 0: forward passes (nvc_img_eval); -1: the
+ * transforms only (analysis, hyper-analysis, synthesis: what the codec
+ * runs), activations computed in place. Parameters are initialized from
+ * seed. */
 int nvc_img_create(NvcImgModel *m, NvcNn *nn, const NvcImgConfig *cfg, int B, int H, int W, int train,
                    NvcLrSchedule sched, uint64_t seed);
 void nvc_img_free(NvcImgModel *m, NvcNn *nn);
