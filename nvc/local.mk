@@ -37,6 +37,7 @@ tools_nvc_train_SOURCES = tools/nvc-train.c
 tools_nvc_train_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 tools_nvc_train_LDADD = tools/libtoolcommon.la libnvc_core.la $(NVC_DEP_LIBS)
 tools_nvc_train_LDFLAGS = $(OPENMP_CFLAGS)
+dist_man_MANS += doc/man/nvc-train.1
 
 if HAVE_CHECK
 check_PROGRAMS += tests/test_image
