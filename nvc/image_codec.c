@@ -222,7 +222,7 @@ static int write_config(NvcEncoder *enc, const ImgState *s)
     cfg.fps_den = enc->info.fps_den > 0 ? enc->info.fps_den : 1;
     cfg.sar_num = enc->info.sar_num > 0 ? enc->info.sar_num : 1;
     cfg.sar_den = enc->info.sar_den > 0 ? enc->info.sar_den : 1;
-    cfg.frame_count = enc->info.nb_frames > 0 ? enc->info.nb_frames : 0;
+    cfg.frame_count = 0; /* unknown: the configuration precedes the first packet, and the caller may stop early */
     int ret = bw.error ? NVC_ERR(ENOMEM) : 0;
     uint8_t *p = ret ? NULL : nvc_data_create(&cfg.payload, bw.sz);
     if (!ret && !p)
