@@ -94,6 +94,29 @@ void tool_fail(int err, const char *fmt, ...)
     exit(1);
 }
 
+static void capture_log(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
+{
+    ToolCapture *c = cookie;
+    if (level == NVC_LOG_ERROR && c->buf && c->size)
+        vsnprintf(c->buf, c->size, fmt, ap);
+}
+
+NvcLogger tool_capture_logger(ToolCapture *c)
+{
+    return (NvcLogger){ .cookie = c, .callback = capture_log };
+}
+
+int tool_exit_status(int ret, const char *out)
+{
+    if (ret == NVC_ERR(EINTR)) {
+        tool_error("interrupted: %s not written", out);
+        return 130;
+    }
+    if (ret < 0)
+        tool_fail(ret, "%s not written", out);
+    return 0;
+}
+
 void tool_print_version(void)
 {
     printf("%s (nvc) %s\n", tool_name, nvc_version());

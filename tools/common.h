@@ -25,6 +25,19 @@ void tool_init(const char *argv0);
 NvcLogger tool_logger(void);
 extern int tool_verbosity;
 
+/* A logger that keeps the library's last error line in buf, for tools that
+ * report errors per item instead of exiting. */
+typedef struct ToolCapture {
+    char *buf;
+    size_t size;
+} ToolCapture;
+NvcLogger tool_capture_logger(ToolCapture *c);
+
+/* The end of a tool that wrote `out`: returns 0 for ret == 0, prints
+ * "interrupted: <out> not written" and returns 130 for NVC_ERR(EINTR), and
+ * exits(1) through tool_fail for any other error. */
+int tool_exit_status(int ret, const char *out);
+
 /* Print "<tool>: message" on stderr (one line). */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

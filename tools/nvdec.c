@@ -157,12 +157,8 @@ int main(int argc, char **argv)
         ret = close_ret;
     nvc_decoder_close(&dec);
     nvc_demux_close(&dmx);
-    if (ret == NVC_ERR(EINTR)) {
-        tool_error("interrupted: %s not written", o.out);
-        return 130;
-    }
     if (ret < 0)
-        tool_fail(ret, "%s not written", o.out);
+        return tool_exit_status(ret, o.out);
     if (tool_verbosity >= NVC_LOG_INFO)
         fprintf(stderr, "%s: %" PRId64 " frames written to %s\n", tool_name, written, o.out);
     return 0;

@@ -273,12 +273,8 @@ int main(int argc, char **argv)
         ret = close_ret;
     nvc_encoder_close(&enc);
     nvc_input_close(&in);
-    if (ret == NVC_ERR(EINTR)) {
-        tool_error("interrupted: %s not written", o.out);
-        return 130;
-    }
     if (ret < 0)
-        tool_fail(ret, "%s not written", o.out);
+        return tool_exit_status(ret, o.out);
     const double secs = now_s() - t0;
     const double pixels = (double)n * info->p.w * info->p.h;
     struct stat st;
