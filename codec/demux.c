@@ -16,6 +16,8 @@
 size_t nvc_reader_read(NvcFileReader *r, void *buf, size_t n)
 {
     size_t got = 0;
+    if (r->error) /* sticky: after a failed read (EINTR: Ctrl-C) nothing waits on the input again */
+        return 0;
     if (r->probe_pos < r->probe_len) {
         got = NVC_MIN(n, r->probe_len - r->probe_pos);
         memcpy(buf, r->probe + r->probe_pos, got);
@@ -203,11 +205,14 @@ int nvc_demux_open(NvcDemuxer **pd, const char *path, const NvcDemuxSettings *s)
     return nvc_demux_open_file(pd, f, 1, s);
 }
 
-/* Rules every packet obeys whatever the container: pts >= 0 and strictly
- * increasing, no more packets than the configuration announces. */
+/* Rules every packet obeys whatever the container: the first is a key
+ * packet, pts >= 0 and strictly increasing, no more packets than the
+ * configuration announces. */
 static int check_packet(NvcDemuxer *d, const NvcData *pkt)
 {
     const NvcLogger *lg = &d->s.logger;
+    if (!d->packets_read && !(pkt->flags & NVC_DATA_KEY))
+        return nvc_log_error(lg, NVC_ERR_CORRUPT, "the first packet is not a key packet");
     if (pkt->pts < 0 || pkt->pts <= d->last_pts)
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "packet pts %" PRId64 " after %" PRId64
                              " (timestamps must increase)", pkt->pts, d->last_pts);
