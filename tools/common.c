@@ -42,6 +42,10 @@ static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt,
 {
     if ((int)level > tool_verbosity)
         return;
+    /* After Ctrl-C, failures are the interrupted reads and writes: the tool
+     * says "interrupted" instead. */
+    if (level == NVC_LOG_ERROR && tool_interrupted && tool_verbosity < NVC_LOG_INFO)
+        return;
     /* The first error is the one line a user needs; the ones that follow
      * (an output not written after a failed read ...) only with -v. */
     if (level == NVC_LOG_ERROR && tool_errors_logged++ && tool_verbosity < NVC_LOG_INFO)
@@ -72,8 +76,19 @@ void tool_error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* A failure after Ctrl-C comes from the interruption (a read or write cut
+ * short): report that, with the usual status of a SIGINT. */
+static void exit_if_interrupted(void)
+{
+    if (tool_interrupted) {
+        fprintf(stderr, "%s: interrupted\n", tool_name);
+        exit(130);
+    }
+}
+
 void tool_die(const char *fmt, ...)
 {
+    exit_if_interrupted();
     va_list ap;
     va_start(ap, fmt);
     vreport(fmt, ap);
@@ -83,6 +98,7 @@ void tool_die(const char *fmt, ...)
 
 void tool_fail(int err, const char *fmt, ...)
 {
+    exit_if_interrupted();
     if (!tool_errors_logged) {
         va_list ap;
         va_start(ap, fmt);

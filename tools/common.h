@@ -28,7 +28,8 @@ extern int tool_verbosity;
 /* Print "<tool>: message" on stderr (one line). */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print the error and exit(1). */
+/* Print the error and exit(1); after Ctrl-C (tool_interrupted) print
+ * "interrupted" and exit(130) instead, as tool_fail does. */
 void tool_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Errors the tool logger printed so far. */
