@@ -8,9 +8,11 @@
 #    default) and, with --O0, with an -O0 build of the same sources.
 # 2. Container streams (conformance/container/list): nvc-info accepts each,
 #    and rejects it truncated at many offsets before its last packet's end.
-# 3. Invalid streams (conformance/invalid/list): nvc-info and nvdec reject
+# 3. Invalid streams (conformance/invalid/list, codecs.list): nvc-info and nvdec reject
 #    each with exit status 1 and one line on stderr (nvc-info's naming the
-#    expected reason), print nothing on stdout, and never crash or hang.
+#    expected reason), print nothing on stdout, and never crash or hang. A
+#    reason "nvdec: ..." marks codec-level damage: nvc-info must accept the
+#    container, nvdec must reject it with that reason.
 #
 # Options:
 #   --threads "1 2"   thread counts for the reference streams
@@ -200,10 +202,20 @@ container() {
 
 invalid() {
   tab=$(printf '\t')
-  grep -v '^[[:space:]]*\(#\|$\)' "$conf/invalid/list" >"$tmp/invalid"
+  cat "$conf/invalid/list" "$conf/invalid/codecs.list" | grep -v '^[[:space:]]*\(#\|$\)' >"$tmp/invalid"
   while IFS=$tab read -r f reason; do
-    expect_rejected "invalid $f (nvc-info)" "$reason" "$nvcinfo" "$conf/invalid/$f"
-    expect_rejected "invalid $f (nvdec)" "" "$nvdec" --md5 "$conf/invalid/$f"
+    case $reason in
+    nvdec:*) # valid container, invalid codec data: only the decoder can tell
+      reason=${reason#nvdec:}
+      reason=${reason# }
+      run "$nvcinfo" -s "$conf/invalid/$f"
+      [ $rc = 0 ] && pass "invalid $f: container accepted (nvc-info)" ||
+        fail "invalid $f: nvc-info rejects it, the list says only nvdec should: $(head -1 "$tmp/err")"
+      expect_rejected "invalid $f (nvdec)" "$reason" "$nvdec" --md5 "$conf/invalid/$f" ;;
+    *)
+      expect_rejected "invalid $f (nvc-info)" "$reason" "$nvcinfo" "$conf/invalid/$f"
+      expect_rejected "invalid $f (nvdec)" "" "$nvdec" --md5 "$conf/invalid/$f" ;;
+    esac
   done <"$tmp/invalid"
 }
 
