@@ -51,14 +51,24 @@ static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt,
     if (level == NVC_LOG_ERROR && tool_errors_logged++ && tool_verbosity < NVC_LOG_INFO)
         return;
     static const char *const prefix[] = { "", "warning: ", "", "debug: " };
-    fprintf(stderr, "%s: %s", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG]);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char msg[1024];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    const char *subject = cookie;
+    size_t n = subject ? strlen(subject) : 0;
+    if (subject && level <= NVC_LOG_WARNING && !(!strncmp(msg, subject, n) && msg[n] == ':'))
+        fprintf(stderr, "%s: %s%s: %s\n", tool_name, prefix[level], subject, msg);
+    else
+        fprintf(stderr, "%s: %s%s\n", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG], msg);
 }
 
 NvcLogger tool_logger(void)
 {
     return (NvcLogger){ .cookie = NULL, .callback = log_to_stderr };
+}
+
+NvcLogger tool_logger_for(const char *subject)
+{
+    return (NvcLogger){ .cookie = (void *)subject, .callback = log_to_stderr };
 }
 
 static void vreport(const char *fmt, va_list ap)

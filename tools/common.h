@@ -25,6 +25,10 @@ void tool_init(const char *argv0);
 NvcLogger tool_logger(void);
 extern int tool_verbosity;
 
+/* The same, naming `subject` (a file; kept, not copied) in errors and
+ * warnings that do not start with it already: "nvdec: in.nvc: CRC mismatch". */
+NvcLogger tool_logger_for(const char *subject);
+
 /* Print "<tool>: message" on stderr (one line). */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

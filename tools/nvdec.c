@@ -2,6 +2,7 @@
  * nvdec: decode an .nvc stream to pictures (Y4M, raw .yuv, PNG).
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 typedef struct Options {
     const char *in, *out;
     int64_t start, frames;
+    int64_t max_pixels;        /* --max-pixels: streams with larger pictures are refused */
     int md5;                   /* --md5: print the digest of the decoded frames */
     const char *verify;        /* --verify: the digest they must have */
     NvcDecoderSettings dec;
@@ -46,12 +48,44 @@ static void usage(FILE *f)
             "      --start N        first frame to output (seeks to the key frame before it)\n"
             "  -n, --frames N       output at most N frames\n"
             "      --png-depth N    8 or 16 bits per PNG sample (default: from the stream)\n"
+            "      --max-pixels N   refuse streams whose pictures have more than N luma samples\n"
+            "                       (N or WxH; default 8192x8192)\n"
+            "      --max-memory N   bytes the decoder may allocate for models and state (K, M, G\n"
+            "                       suffixes; default 4G)\n"
             "  -t, --threads N      CPU threads (default: all)\n"
             "  -d, --device DEV     cpu (default) or cuda\n"
             "  -v, --verbose        more messages\n"
             "  -h, --help           this help\n"
             "  -V, --version        version\n",
             tool_name, tool_name);
+}
+
+/* "N" or "WxH": a number of luma samples. */
+static int64_t parse_pixels(const char *s)
+{
+    if (strchr(s, 'x') || strchr(s, 'X')) {
+        int w, h;
+        tool_parse_size(s, &w, &h);
+        return (int64_t)w * h;
+    }
+    return tool_parse_int(s, "--max-pixels", 1, (long long)NVC_MAX_DIMENSION * NVC_MAX_DIMENSION);
+}
+
+/* Bytes with an optional K, M or G (powers of 1024). */
+static int64_t parse_bytes(const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    int shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    }
+    if (errno || end == s || *end || v < 1 || v > (INT64_MAX >> shift))
+        tool_die("%s: '%s' is not a size in bytes (e.g. 512M, 4G)", what, s);
+    return (int64_t)v << shift;
 }
 
 /* 32 hex digits, stored lowercase. */
@@ -75,12 +109,14 @@ static const char *parse_md5(const char *s)
 
 static void parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_START = 256, O_PNG_DEPTH, O_MD5, O_VERIFY };
+    enum { O_START = 256, O_PNG_DEPTH, O_MD5, O_VERIFY, O_MAX_PIXELS, O_MAX_MEMORY };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' }, { "start", required_argument, NULL, O_START },
         { "frames", required_argument, NULL, 'n' }, { "png-depth", required_argument, NULL, O_PNG_DEPTH },
         { "threads", required_argument, NULL, 't' }, { "device", required_argument, NULL, 'd' },
         { "md5", no_argument, NULL, O_MD5 }, { "verify", required_argument, NULL, O_VERIFY },
+        { "max-pixels", required_argument, NULL, O_MAX_PIXELS },
+        { "max-memory", required_argument, NULL, O_MAX_MEMORY },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
@@ -100,6 +136,8 @@ static void parse_options(int argc, char **argv, Options *o)
             o->out_s.png_bpc = (int)d;
             break;
         }
+        case O_MAX_PIXELS: o->max_pixels = o->dec.max_pixels = parse_pixels(optarg); break;
+        case O_MAX_MEMORY: o->dec.max_memory = parse_bytes(optarg, "--max-memory"); break;
         case O_MD5: o->md5 = 1; break;
         case O_VERIFY: o->verify = parse_md5(optarg); break;
         case 't': o->dec.n_threads = (int)tool_parse_int(optarg, "--threads", 1, 1024); break;
@@ -204,14 +242,15 @@ int main(int argc, char **argv)
     tool_init(argv[0]);
     Options o = { 0 };
     parse_options(argc, argv, &o);
-    NvcLogger lg = tool_logger();
+    NvcLogger lg = tool_logger(), in_lg = tool_logger_for(o.in);
     nvc_ffmpeg_route_log(&lg);
-    o.dec.logger = lg;
+    o.dec.logger = in_lg;
     o.out_s.logger = lg;
 
     NvcDemuxSettings ds;
     nvc_demux_default_settings(&ds);
-    ds.logger = lg;
+    ds.max_pixels = o.max_pixels;
+    ds.logger = in_lg;
     NvcDemuxer *dmx;
     int ret = nvc_demux_open(&dmx, o.in, &ds);
     if (ret < 0)
