@@ -4,7 +4,7 @@
 # conformance/invalid/ (each broken in one way), and the lists the runner
 # reads. The files are committed; run this only to change them:
 #   conformance/invalid/make.sh BUILDDIR      (BUILDDIR holds conformance/mkstream)
-# Needs ffprobe (FFmpeg) for the Matroska truncation limits.
+# Needs ffmpeg and ffprobe (FFmpeg), and python3 for one hand-made Matroska file.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: make.sh BUILDDIR}
@@ -110,6 +110,46 @@ mkv() {
 }
 mkv ebml-magic "unknown signature" --xor 0:0x01
 mkv pts-repeated "timestamps must increase" --pts 0,1,1
+# CodecPrivate claiming 256 MiB - 16 in a 500-byte file (its parents' sizes
+# cover the claim): FFmpeg 5.1 allocates the claimed size before reading
+# (virtual memory, freed when the read fails), nvc must still fail cleanly.
+python3 - "$con/mkv-3frames.nvc" "$inv/mkv-codec-private-256mib.nvc" <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read()
+def vint(p, marker):
+    n = 1
+    while not b[p] & (0x80 >> (n - 1)): n += 1
+    v = b[p] if marker else b[p] & ((0x80 >> (n - 1)) - 1)
+    for i in range(1, n): v = v << 8 | b[p + i]
+    return v, n
+def elems(p, end):  # (id, start, data start, end) of each child
+    while p < end:
+        i, n1 = vint(p, True); sz, n2 = vint(p + n1, False)
+        yield i, p, p + n1 + n2, p + n1 + n2 + sz
+        p += n1 + n2 + sz
+def size8(n): return b'\x01' + n.to_bytes(7, 'big')
+def idb(i): return i.to_bytes((i.bit_length() + 7) // 8, 'big')
+claim = 0x10000000 - 16
+(_, _, _, hdr_end), (_, _, seg, seg_end) = list(elems(0, len(b)))[:2]
+out = b[:hdr_end] + idb(0x18538067) + b'\x01' + b'\xff' * 7  # Segment, unknown size
+for i, p, d, e in elems(seg, seg_end):
+    if i != 0x1654AE6B:  # everything before the Tracks as it is
+        out += b[p:e]
+        continue
+    tracks = b''
+    for ti, tp, td, te in elems(d, e):
+        if ti != 0xAE:
+            tracks += b[tp:te]
+            continue
+        entry = b''.join(b[cp:ce] for ci, cp, cd, ce in elems(td, te) if ci != 0x63A2)
+        cpd = [(cd, ce) for ci, cp, cd, ce in elems(td, te) if ci == 0x63A2][0]
+        entry += idb(0x63A2) + size8(claim) + b[cpd[0]:cpd[1]]
+        tracks += idb(0xAE) + size8(claim + 512) + entry
+    out += idb(0x1654AE6B) + size8(claim + 1024) + tracks
+    break
+open(sys.argv[2], 'wb').write(out)
+PY
+printf '%s\t%s\n' mkv-codec-private-256mib.nvc "Matroska header" >>"$list"
 # a Matroska file with a video track of another codec
 ffmpeg -v error -f lavfi -i color=size=16x16:rate=1 -frames:v 1 -c:v rawvideo -pix_fmt gray \
     -fflags +bitexact -flags +bitexact -y "$inv/mkv-foreign-track.mkv"
