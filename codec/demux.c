@@ -46,6 +46,7 @@ int nvc_reader_seek(NvcFileReader *r, int64_t pos)
     r->probe_pos = r->probe_len; /* the probe bytes are only replayed at the start */
     r->pos = pos;
     r->eof = 0;
+    r->error = 0; /* a seek is the caller's retry */
     return 0;
 }
 
@@ -251,8 +252,8 @@ int nvc_demux_read_packet(NvcDemuxer *d, NvcData *pkt)
         return 1;
     }
     nvc_data_unref(pkt);
-    if (d->in.eof)
-        d->eof = 1; /* damage at the end: later reads report the end, not the error again */
+    if (d->in.eof || d->in.error)
+        d->eof = 1; /* damage at the end, or a read error: later reads report the end */
     return ret;
 }
 
