@@ -69,7 +69,7 @@ failures=0 checks=0
 pass() { checks=$((checks + 1)); [ $verbose = 0 ] || echo "ok   $*"; }
 fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL $*"; }
 
-# run NAME CMD...: run with the time limit, stdout to $tmp/out, stderr to
+# run CMD...: run with the time limit, stdin empty, stdout to $tmp/out, stderr to
 # $tmp/err; sets rc (124 when the limit was hit, >= 128 for a signal).
 run() {
   timeout -k 5 "$limit" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
