@@ -130,9 +130,28 @@ static int convert_row16(uint16_t *dst, const uint8_t *src, int w, int maxv)
     return clipped;
 }
 
+/* Bytes left in a regular file, or -1 when unknown (pipes). */
+static int64_t bytes_left(FILE *f)
+{
+    struct stat st;
+    off_t pos = ftello(f);
+    if (pos < 0 || fstat(fileno(f), &st) || !S_ISREG(st.st_mode))
+        return -1;
+    return st.st_size > pos ? (int64_t)(st.st_size - pos) : 0;
+}
+
 int nvc_io_read_planes(NvcInput *in, NvcPicture *pic)
 {
     const NvcPictureParameters *p = &in->info.p;
+    /* A file too short for the frame is told before allocating the picture
+     * (a 30-byte Y4M header may claim 8192x8192 at 16 bits). */
+    const int64_t left = bytes_left(in->f);
+    if (left >= 0 && (uint64_t)left < nvc_io_frame_bytes(p)) {
+        if (!left)
+            return 0;
+        return nvc_log_error(&in->s.logger, NVC_ERR_CORRUPT, "%s: frame %lld is truncated",
+                             in->path, (long long)in->index);
+    }
     int ret = nvc_picture_alloc(pic, p, in->s.max_pixels);
     if (ret < 0)
         return nvc_log_error(&in->s.logger, ret, "%s: cannot allocate a %dx%d picture", in->path,

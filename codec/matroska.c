@@ -324,7 +324,13 @@ int nvc_mkv_demux_open(NvcDemuxer *d)
     mk->fc->pb = mk->pb;
     mk->fc->flags |= AVFMT_FLAG_CUSTOM_IO;
     /* FFmpeg 5.1 logs "Unknown/unsupported AVCodecID V_MS/VFW/FOURCC." at
-     * AV_LOG_INFO here: NVC1 has no AVCodecID (see nvc_ffmpeg_route_log). */
+     * AV_LOG_INFO here: NVC1 has no AVCodecID (see nvc_ffmpeg_route_log).
+     * Memory: its EBML reader allocates a binary element (CodecPrivate, a
+     * block) at the size the file claims, up to 256 MiB, before reading it;
+     * on a short file the read fails and the buffer is freed at once, so the
+     * cost is transient and mostly untouched address space
+     * (conformance/invalid/mkv-codec-private-256mib.nvc). Everything nvc
+     * allocates itself is bounded by the bytes actually read. */
     int ret = avformat_open_input(&mk->fc, NULL, fmt, NULL); /* frees fc on failure */
     if (ret < 0) {
         char err[128];

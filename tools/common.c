@@ -42,19 +42,33 @@ static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt,
 {
     if ((int)level > tool_verbosity)
         return;
+    /* After Ctrl-C, failures are the interrupted reads and writes: the tool
+     * says "interrupted" instead. */
+    if (level == NVC_LOG_ERROR && tool_interrupted && tool_verbosity < NVC_LOG_INFO)
+        return;
     /* The first error is the one line a user needs; the ones that follow
      * (an output not written after a failed read ...) only with -v. */
     if (level == NVC_LOG_ERROR && tool_errors_logged++ && tool_verbosity < NVC_LOG_INFO)
         return;
     static const char *const prefix[] = { "", "warning: ", "", "debug: " };
-    fprintf(stderr, "%s: %s", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG]);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char msg[1024];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    const char *subject = cookie;
+    size_t n = subject ? strlen(subject) : 0;
+    if (subject && level <= NVC_LOG_WARNING && !(!strncmp(msg, subject, n) && msg[n] == ':'))
+        fprintf(stderr, "%s: %s%s: %s\n", tool_name, prefix[level], subject, msg);
+    else
+        fprintf(stderr, "%s: %s%s\n", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG], msg);
 }
 
 NvcLogger tool_logger(void)
 {
     return (NvcLogger){ .cookie = NULL, .callback = log_to_stderr };
+}
+
+NvcLogger tool_logger_for(const char *subject)
+{
+    return (NvcLogger){ .cookie = (void *)subject, .callback = log_to_stderr };
 }
 
 static void vreport(const char *fmt, va_list ap)
@@ -72,8 +86,19 @@ void tool_error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* A failure after Ctrl-C comes from the interruption (a read or write cut
+ * short): report that, with the usual status of a SIGINT. */
+static void exit_if_interrupted(void)
+{
+    if (tool_interrupted) {
+        fprintf(stderr, "%s: interrupted\n", tool_name);
+        exit(130);
+    }
+}
+
 void tool_die(const char *fmt, ...)
 {
+    exit_if_interrupted();
     va_list ap;
     va_start(ap, fmt);
     vreport(fmt, ap);
@@ -83,6 +108,7 @@ void tool_die(const char *fmt, ...)
 
 void tool_fail(int err, const char *fmt, ...)
 {
+    exit_if_interrupted();
     if (!tool_errors_logged) {
         va_list ap;
         va_start(ap, fmt);

@@ -38,10 +38,15 @@ NvcLogger tool_capture_logger(ToolCapture *c);
  * exits(1) through tool_fail for any other error. */
 int tool_exit_status(int ret, const char *out);
 
+/* The same, naming `subject` (a file; kept, not copied) in errors and
+ * warnings that do not start with it already: "nvdec: in.nvc: CRC mismatch". */
+NvcLogger tool_logger_for(const char *subject);
+
 /* Print "<tool>: message" on stderr (one line). */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print the error and exit(1). */
+/* Print the error and exit(1); after Ctrl-C (tool_interrupted) print
+ * "interrupted" and exit(130) instead, as tool_fail does. */
 void tool_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Errors the tool logger printed so far. */

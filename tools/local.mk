@@ -64,3 +64,13 @@ tests_test_rd_bd_LDADD = $(TEST_LDADD)
 TESTS += tests/test_rd_bd
 EXTRA_DIST += tests/rd_bd_reference.py
 endif
+
+# MD5 of decoded frames (nvdec --md5 / --verify, the conformance runner).
+tools_libtoolcommon_la_SOURCES += tools/md5.c tools/md5.h
+if HAVE_CHECK
+check_PROGRAMS += tests/test_md5
+tests_test_md5_SOURCES = tests/test_md5.c tools/md5.c tools/md5.h tests/common.h
+tests_test_md5_CFLAGS = $(TEST_CFLAGS)
+tests_test_md5_LDADD = $(TEST_LDADD)
+TESTS += tests/test_md5
+endif

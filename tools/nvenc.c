@@ -20,6 +20,7 @@ typedef struct Options {
     enum NvcContainerFormat container;
     int64_t start, frames;
     int quiet;
+    int bitexact;
 } Options;
 
 static void usage(FILE *f)
@@ -51,6 +52,9 @@ static void usage(FILE *f)
             "      --bitdepth N     raw .yuv bit depth (8, 10, 12, 16)\n"
             "Output:\n"
             "      --container C    mkv (default for .nvc) or elementary (default for .nvces)\n"
+            "      --bitexact       Matroska without random UIDs and version strings, so the\n"
+            "                       same encode gives the same file bytes (the elementary\n"
+            "                       stream always does)\n"
             "      --quiet          no progress line\n"
             "  -v, --verbose        more messages\n"
             "  -h, --help           this help\n"
@@ -79,7 +83,7 @@ static int has_suffix(const char *s, const char *suffix)
 static void parse_options(int argc, char **argv, Options *o)
 {
     enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
-           O_CONTAINER, O_QUIET };
+           O_CONTAINER, O_QUIET, O_BITEXACT };
     static const struct option longopts[] = {
         { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
         { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
@@ -91,6 +95,7 @@ static void parse_options(int argc, char **argv, Options *o)
         { "res", required_argument, NULL, O_RES }, { "fps", required_argument, NULL, O_FPS },
         { "bitdepth", required_argument, NULL, O_BITDEPTH },
         { "container", required_argument, NULL, O_CONTAINER }, { "quiet", no_argument, NULL, O_QUIET },
+        { "bitexact", no_argument, NULL, O_BITEXACT },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
@@ -140,6 +145,7 @@ static void parse_options(int argc, char **argv, Options *o)
                 tool_die("--container: '%s' is not mkv or elementary", optarg);
             break;
         case O_QUIET: o->quiet = 1; break;
+        case O_BITEXACT: o->bitexact = 1; break;
         case 'v': tool_verbosity++; break;
         case 'h': usage(stdout); exit(0);
         case 'V': tool_print_version(); exit(0);
@@ -191,6 +197,7 @@ static int drain_packets(NvcEncoder *enc, NvcMuxer **mux, const Options *o, int6
             NvcMuxSettings ms;
             nvc_mux_default_settings(&ms);
             ms.format = o->container;
+            ms.bitexact = o->bitexact;
             ms.logger = lg;
             if ((ret = nvc_encoder_get_config(enc, &cfg)) == 0) {
                 ret = nvc_mux_open(mux, o->out, &cfg, &ms);
