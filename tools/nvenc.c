@@ -225,7 +225,7 @@ int main(int argc, char **argv)
     int ret = nvc_input_open(&in, o.in, &o.in_s);
     if (ret < 0)
         tool_fail(ret, "%s", o.in);
-    const NvcVideoInfo *info = nvc_input_info(in);
+    const NvcVideoInfo info_copy = *nvc_input_info(in), *info = &info_copy; /* outlives the input */
     if (o.start && (ret = nvc_input_skip(in, o.start)) < 0)
         tool_fail(ret, "%s", o.in);
     NvcEncoder *enc;
