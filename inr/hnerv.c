@@ -178,7 +178,7 @@ typedef struct CnViews {
 
 static int cn_dim(const InrArch *a, int i)
 {
-    return i == a->nstrides - 1 ? a->emb_ch : INR_ENC_DIM;
+    return i == a->nstrides - 1 ? a->emb_ch : a->enc_dim > 0 ? a->enc_dim : INR_ENC_DIM;
 }
 
 size_t inr_convnext_view_size(void)

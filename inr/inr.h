@@ -47,6 +47,7 @@ typedef struct InrArch {
     int grid_h, grid_w;                /* embedding (HNeRV) / stem grid (NeRV++) */
     int width[INR_MAX_STRIDES + 1];    /* C0 (stem output) .. C_n (last block output) */
     int emb_ch;                        /* HNeRV: embedding channels */
+    int enc_dim;                       /* HNeRV: ConvNeXt width (training only, not in the stream) */
     int stem_hidden;                   /* NeRV++: gated-MLP hidden width */
     int pe_levels;                     /* NeRV++ */
     float pe_base;                     /* NeRV++ */

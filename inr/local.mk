@@ -20,3 +20,7 @@ tests_test_inr_CFLAGS = $(TEST_CFLAGS)
 tests_test_inr_LDADD = $(TEST_LDADD)
 TESTS += tests/test_inr
 endif
+
+# nvenc / nvdec with the INR codecs end to end (bad input, cut streams, Ctrl-C).
+TESTS += tests/inr-tools.sh
+EXTRA_DIST += tests/inr-tools.sh

@@ -89,8 +89,9 @@ static int enc_init(NvcEncoder *enc)
                              s->size);
     if (s->bpp < 0 || s->bpp > 64 || s->epochs < 0 || s->qat_epochs < -1 ||
         (s->qbits && (s->qbits < 6 || s->qbits > 8)) || !(s->prune >= 0 && s->prune <= 0.9) ||
-        (s->loss != NVC_INR_LOSS_L2 && s->loss != NVC_INR_LOSS_L1_MSSSIM))
-        return nvc_log_error(lg, NVC_ERR(EINVAL), "inr: bad settings (bpp, epochs, qbits 6..8, prune 0..0.9, loss)");
+        (s->loss != NVC_INR_LOSS_L2 && s->loss != NVC_INR_LOSS_L1_MSSSIM) || !(s->lr >= 0 && s->lr < 1))
+        return nvc_log_error(lg, NVC_ERR(EINVAL),
+                             "inr: bad settings (bpp, epochs, qbits 6..8, prune 0..0.9, loss, lr 0..1)");
     if (s->strides) {
         InrArch a = { .kind = e->kind };
         if (inr_parse_strides(&a, s->strides, p->w, p->h) < 0)
@@ -150,6 +151,10 @@ static void choose_arch(const NvcEncoder *enc, const InrEnc *e, InrArch *a)
             min_c0 = preset_min_c0[e->preset];
     }
     inr_size_arch(a, budget, min_c0);
+    /* the encoder is not transmitted: HNeRV's 64 channels, narrower for small
+     * decoders (3 C0 rounded up to 8, at least 16), where it would cost more
+     * than the decoder itself */
+    a->enc_dim = NVC_CLIP((3 * a->width[0] + 7) / 8 * 8, 16, INR_ENC_DIM);
 }
 
 static int emit_packets(NvcEncoder *enc, InrEnc *e, const InrStream *st, const int32_t *emb_q)
@@ -237,6 +242,8 @@ static int encode_clip(NvcEncoder *enc, InrEnc *e)
         .logger = *lg,
     };
     tc.qat_epochs = s->qat_epochs >= 0 ? s->qat_epochs : tc.epochs / 10;
+    if (s->lr > 0)
+        tc.lr = (float)s->lr;
     char str[64];
     size_t len = 0;
     for (int i = 0; i < a.nstrides; i++)

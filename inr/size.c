@@ -105,7 +105,7 @@ static void set_widths(InrArch *a, int c0)
     if (a->kind == INR_HNERV) {
         int floor = NVC_MIN(12, c0);
         for (int i = 0; i < a->nstrides; i++)
-            a->width[i + 1] = NVC_MAX((int)lround(a->width[i] / 1.2), floor);
+            a->width[i + 1] = NVC_MAX((int)rint(a->width[i] / 1.2), floor); /* Python round() */
     } else {
         for (int i = 0; i < a->nstrides; i++)
             a->width[i + 1] = c0;

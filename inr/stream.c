@@ -444,11 +444,31 @@ done:
 
 /* ---- HNeRV packets ----------------------------------------------------------------------------- */
 
+/* A packet is a mode byte, then 0: one entropy payload coded with the
+ * embedding table, or 1: every symbol in ebits raw bits (MSB first, zero
+ * padding), whichever is smaller: a payload's fixed cost (about 38 bytes)
+ * outweighs the table's gain on small embeddings. */
+enum { EMB_TABLE = 0, EMB_RAW = 1 };
+
 int inr_stream_write_emb(const InrStream *s, const int32_t *q, uint8_t **buf, size_t *sz)
 {
     NvcByteWriter bw = { 0 };
-    size_t n = inr_net_input_size(&s->a);
+    const size_t n = inr_net_input_size(&s->a), raw = (n * (size_t)s->eq.bits + 7) / 8;
+    nvc_bw_u8(&bw, EMB_TABLE);
     int ret = nvc_table_encode(s->emb_tab, q, NULL, NULL, n, 1, &bw);
+    if (!ret && bw.sz > 1 + raw) {
+        bw.sz = 0;
+        nvc_bw_u8(&bw, EMB_RAW);
+        uint32_t acc = 0;
+        int nb = 0;
+        for (size_t i = 0; i < n; i++) {
+            acc = acc << s->eq.bits | (uint32_t)q[i];
+            for (nb += s->eq.bits; nb >= 8; nb -= 8)
+                nvc_bw_u8(&bw, (acc >> (nb - 8)) & 255);
+        }
+        if (nb)
+            nvc_bw_u8(&bw, (acc << (8 - nb)) & 255);
+    }
     if (!ret && bw.error)
         ret = NVC_ERR(ENOMEM);
     if (ret < 0) {
@@ -464,7 +484,28 @@ int inr_stream_read_emb(const InrStream *s, const uint8_t *buf, size_t sz, int32
 {
     NvcByteReader br;
     nvc_br_init(&br, buf, sz);
-    int ret = nvc_table_decode(s->emb_tab, &br, q, NULL, NULL, inr_net_input_size(&s->a));
+    const size_t n = inr_net_input_size(&s->a), raw = (n * (size_t)s->eq.bits + 7) / 8;
+    const int mode = nvc_br_u8(&br);
+    if (br.error || (mode != EMB_TABLE && mode != EMB_RAW))
+        return NVC_ERR_CORRUPT;
+    if (mode == EMB_RAW) {
+        if (nvc_br_left(&br) != raw)
+            return NVC_ERR_CORRUPT;
+        const uint8_t *p = nvc_br_bytes(&br, raw);
+        uint32_t acc = 0;
+        int nb = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            while (nb < s->eq.bits) {
+                acc = acc << 8 | p[k++];
+                nb += 8;
+            }
+            nb -= s->eq.bits;
+            q[i] = (int32_t)((acc >> nb) & ((1u << s->eq.bits) - 1));
+        }
+        return acc & ((1u << nb) - 1) ? NVC_ERR_CORRUPT : 0; /* padding bits are zero */
+    }
+    int ret = nvc_table_decode(s->emb_tab, &br, q, NULL, NULL, n);
     if (ret < 0)
         return ret == NVC_ERR(ENOMEM) ? ret : NVC_ERR_CORRUPT;
     return nvc_br_left(&br) ? NVC_ERR_CORRUPT : 0;

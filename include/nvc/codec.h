@@ -114,6 +114,7 @@ typedef struct NvcEncoderSettings {
     enum NvcInrLoss loss;   /* training loss; default NVC_INR_LOSS_L2 */
     double prune;           /* fraction of the decoder's weights set to zero (magnitude
                                pruning, 0 .. 0.9) before the fine-tuning; default 0 */
+    double lr;              /* peak learning rate; default 0 = codec default */
     /* Learned image and conditional video codecs. */
     int q;                  /* quality index 0..63; default 32 */
     int refresh;            /* temporal feature refresh period; default 32 */
