@@ -24,3 +24,12 @@ endif
 # nvenc / nvdec with the INR codecs end to end (bad input, cut streams, Ctrl-C).
 TESTS += tests/inr-tools.sh
 EXTRA_DIST += tests/inr-tools.sh
+
+# Fuzz target of the INR decoders (tests/fuzz/fuzz_inr.c); `make check` replays its corpus.
+check_PROGRAMS += tests/fuzz/replay_inr
+tests_fuzz_replay_inr_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_inr.c
+tests_fuzz_replay_inr_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"inr"'
+tests_fuzz_replay_inr_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+tests_fuzz_replay_inr_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+tests_fuzz_replay_inr_LDFLAGS = $(OPENMP_CFLAGS)
+TESTS += tests/fuzz/replay_inr

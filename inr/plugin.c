@@ -144,9 +144,10 @@ static void choose_arch(const NvcEncoder *enc, const InrEnc *e, InrArch *a)
     if (e->preset < 0) { /* a count of parameters: the network plus HNeRV's embeddings */
         budget = e->count - emb_values;
     } else {
-        /* bits per coded value: about qbits - 1 for weights, EMB_BITS - 1 for embeddings */
+        /* bits per coded value (measured): about qbits - 0.5 for weights (trained
+         * weights stay nearly uniform over their range), EMB_BITS for embeddings */
         double bits = (s->bpp > 0 ? s->bpp : preset_bpp[e->preset]) * pixels;
-        budget = (bits - emb_values * (EMB_BITS - 1)) / (qbits - 1);
+        budget = (bits - emb_values * EMB_BITS) / (qbits - 0.5);
         if (s->bpp <= 0)
             min_c0 = preset_min_c0[e->preset];
     }
