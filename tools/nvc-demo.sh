@@ -15,4 +15,4 @@ echo "demo: nvenc (HNeRV, $epochs epochs) on $sample, then nvdec and nvc-metrics
 tools/nvenc -c hnerv -s s -e "$epochs" "$sample" "$tmp/sample.nvc"
 tools/nvdec "$tmp/sample.nvc" -o "$tmp/decoded.y4m"
 tools/nvc-info -s "$tmp/sample.nvc" | grep -E "^(codec|global payload|packets|file size|bpp)"
-tools/nvc-metrics --metrics psnr,msssim "$sample" "$tmp/decoded.y4m" | tail -n 2
+tools/nvc-metrics --metrics psnr,msssim "$sample" "$tmp/decoded.y4m" | sed -n '2p;/^mean/p'
