@@ -12,6 +12,7 @@ libnvc_core_la_SOURCES += \
 	inr/train.c \
 	inr/stream.c \
 	inr/plugin.c
+EXTRA_DIST += inr/README.md
 
 if HAVE_CHECK
 check_PROGRAMS += tests/test_inr

@@ -372,8 +372,9 @@ static int read_arch(InrStream *s, enum InrKind kind, NvcByteReader *br, int w, 
 }
 
 /* Memory the decoder will need: parameters (floats, and int32 while
- * parsing), one frame's activations, and conv scratch (tiles of 128K floats
- * per thread, counted for 64 threads). */
+ * parsing), one frame's activations, its input (float, host and backend,
+ * and int32 symbols), and conv scratch (tiles of 128K floats per thread,
+ * counted for 64 threads). */
 static int check_limits(const InrStream *s, const NvcArena *ar, size_t acts, int64_t max_pixels, int64_t max_memory,
                         const NvcLogger *lg)
 {
@@ -381,7 +382,8 @@ static int check_limits(const InrStream *s, const NvcArena *ar, size_t acts, int
     inr_arch_out_size(&s->a, &oh, &ow);
     if ((int64_t)oh * ow > 2 * max_pixels)
         return nvc_log_error(lg, NVC_ERR(ERANGE), "inr: padded frame %dx%d beyond the pixel limit", ow, oh);
-    double bytes = 8.0 * (double)ar->size + 4.0 * (double)acts + 4.0 * 131072 * 64;
+    double bytes = 8.0 * (double)ar->size + 4.0 * (double)acts + 12.0 * (double)inr_net_input_size(&s->a) +
+                   4.0 * 131072 * 64;
     if (bytes > (double)max_memory)
         return nvc_log_error(lg, NVC_ERR(ERANGE), "inr: the model needs %.0f MiB, above the decoder's limit",
                              bytes / 1048576);
