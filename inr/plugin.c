@@ -229,11 +229,11 @@ static int encode_clip(NvcEncoder *enc, InrEnc *e)
     InrTrainConfig tc = {
         .epochs = s->epochs > 0 ? s->epochs : DEFAULT_EPOCHS,
         .batch = 2,
-        /* HNeRV's 1e-3 (NeRV++'s reference: 5e-4) suits widths of 64 and more;
-         * narrower networks learn faster with more, up to 4x (measured on foreman
-         * CIF, 60 epochs, C0 = 5-6: 3e-3 beats 1e-3 by 1.4 dB (HNeRV) and 1.6 dB
-         * (NeRV++), 1e-2 is worse) */
-        .lr = 1e-3f * (float)NVC_CLIP(sqrt(64.0 / a.width[0]), 1.0, 4.0),
+        /* HNeRV's 1e-3 (NeRV++'s reference: 5e-4) suits wide networks; narrow
+         * ones learn faster with more (foreman CIF, 60 epochs, C0 = 5-6: 3e-3
+         * beats 1e-3 by 1.4 dB (HNeRV) and 1.6 dB (NeRV++)), but not much more:
+         * HNeRV at C0 = 5 lost 1.9 dB at 3.6e-3 (unstable) */
+        .lr = 1e-3f * (float)NVC_CLIP(sqrt(32.0 / a.width[0]), 1.0, 2.5),
         .warmup = hn ? 0.1f : 0.2f,
         .beta1 = hn ? 0.9f : 0.5f,
         .loss = s->loss == NVC_INR_LOSS_L1_MSSSIM ? INR_LOSS_L1_MSSSIM : INR_LOSS_L2,
