@@ -30,6 +30,11 @@
 #include "nn/cpu.h"
 #include "nvc/nvc.h"
 
+static void quiet(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
+{
+    (void)cookie, (void)level, (void)fmt, (void)ap;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -218,7 +223,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
-            reps = NVC_MAX(atoi(argv[++i]), 1);
+            reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--codec") && i + 1 < argc)
             kind = !strcmp(argv[++i], "nervpp") ? INR_NERVPP : INR_HNERV;
         else if (!strcmp(argv[i], "--size") && i + 1 < argc)
@@ -234,6 +239,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    reps = NVC_MAX(reps, 1);
+    nvc_ffmpeg_route_log(&(NvcLogger){ NULL, quiet }); /* FFmpeg's note on the NVC1 track */
     NvcNn *nn;
     if (nvc_nn_create(&nn, NVC_NN_CPU, threads, NULL) < 0)
         return 1;
