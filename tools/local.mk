@@ -26,6 +26,7 @@ tools_nvenc_SOURCES = tools/nvenc.c
 tools_nvenc_LDADD = $(TOOL_LDADD)
 tools_nvdec_SOURCES = tools/nvdec.c
 tools_nvdec_LDADD = $(TOOL_LDADD)
+dist_man_MANS += doc/man/nvenc.1 doc/man/nvdec.1
 
 # nvc-rd: RD sweeps of nvc and classic codecs, BD-rates, tables, plots.
 bin_PROGRAMS += tools/nvc-rd

@@ -38,6 +38,10 @@ static void usage(FILE *f)
             "  -e, --epochs N       INR training epochs (codec default when absent)\n"
             "      --qbits N        INR weight quantisation bits, 6 to 8 (default 8)\n"
             "      --qat-epochs N   INR quantisation-aware fine-tuning epochs\n"
+            "      --strides LIST   INR decoder strides, e.g. 5,4,4,2,2 (default: from the size)\n"
+            "      --loss L         INR training loss: l2 (default) or l1-msssim\n"
+            "      --prune F        INR: prune this fraction of the weights before fine-tuning\n"
+            "      --lr LR          INR peak learning rate (codec default when absent)\n"
             "  -q, --q N            learned codecs: quality index 0..63 (default 32)\n"
             "      --refresh N      conditional codec: temporal feature refresh period (32)\n"
             "      --intra-period N conditional codec: intra period, -1 = first frame only\n"
@@ -83,11 +87,13 @@ static int has_suffix(const char *s, const char *suffix)
 static void parse_options(int argc, char **argv, Options *o)
 {
     enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
-           O_CONTAINER, O_QUIET, O_BITEXACT };
+           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR };
     static const struct option longopts[] = {
         { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
         { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
         { "qbits", required_argument, NULL, O_QBITS }, { "qat-epochs", required_argument, NULL, O_QAT },
+        { "strides", required_argument, NULL, O_STRIDES }, { "loss", required_argument, NULL, O_LOSS },
+        { "prune", required_argument, NULL, O_PRUNE }, { "lr", required_argument, NULL, O_LR },
         { "q", required_argument, NULL, 'q' }, { "refresh", required_argument, NULL, O_REFRESH },
         { "intra-period", required_argument, NULL, O_INTRA }, { "seed", required_argument, NULL, O_SEED },
         { "threads", required_argument, NULL, 't' }, { "device", required_argument, NULL, 'd' },
@@ -117,6 +123,29 @@ static void parse_options(int argc, char **argv, Options *o)
         case 'e': o->enc.epochs = (int)tool_parse_int(optarg, "--epochs", 1, 1000000); break;
         case O_QBITS: o->enc.qbits = (int)tool_parse_int(optarg, "--qbits", 6, 8); break;
         case O_QAT: o->enc.qat_epochs = (int)tool_parse_int(optarg, "--qat-epochs", 0, 1000000); break;
+        case O_STRIDES: o->enc.strides = optarg; break;
+        case O_LOSS:
+            if (!strcmp(optarg, "l2"))
+                o->enc.loss = NVC_INR_LOSS_L2;
+            else if (!strcmp(optarg, "l1-msssim"))
+                o->enc.loss = NVC_INR_LOSS_L1_MSSSIM;
+            else
+                tool_die("--loss: '%s' is not l2 or l1-msssim", optarg);
+            break;
+        case O_LR: {
+            char *end;
+            o->enc.lr = strtod(optarg, &end);
+            if (*end || !(o->enc.lr > 0 && o->enc.lr < 1))
+                tool_die("--lr: '%s' is not a learning rate between 0 and 1", optarg);
+            break;
+        }
+        case O_PRUNE: {
+            char *end;
+            o->enc.prune = strtod(optarg, &end);
+            if (*end || !(o->enc.prune >= 0 && o->enc.prune <= 0.9))
+                tool_die("--prune: '%s' is not a fraction from 0 to 0.9", optarg);
+            break;
+        }
         case 'q': o->enc.q = (int)tool_parse_int(optarg, "--q", 0, 63); break;
         case O_REFRESH: o->enc.refresh = (int)tool_parse_int(optarg, "--refresh", 1, 1 << 20); break;
         case O_INTRA: o->enc.intra_period = (int)tool_parse_int(optarg, "--intra-period", -1, 1 << 20); break;
@@ -232,7 +261,7 @@ int main(int argc, char **argv)
     int ret = nvc_input_open(&in, o.in, &o.in_s);
     if (ret < 0)
         tool_fail(ret, "%s", o.in);
-    const NvcVideoInfo *info = nvc_input_info(in);
+    const NvcVideoInfo info_copy = *nvc_input_info(in), *info = &info_copy; /* outlives the input */
     if (o.start && (ret = nvc_input_skip(in, o.start)) < 0)
         tool_fail(ret, "%s", o.in);
     NvcEncoder *enc;
