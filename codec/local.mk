@@ -56,7 +56,7 @@ libnvc_core_la_LIBADD += codec/libnvc_matroska.la
 # Playback and interchange: FFmpeg input and output of pictures, filter
 # graphs (nvc/io.h NVC_FILE_FFMPEG, nvc/filter.h).
 noinst_LTLIBRARIES += codec/libnvc_lav.la
-codec_libnvc_lav_la_SOURCES = codec/lav.h codec/lav.c codec/lavf_in.c codec/lavf_out.c \
+codec_libnvc_lav_la_SOURCES = codec/lav_map.h codec/lav.h codec/lav.c codec/lavf_in.c codec/lavf_out.c \
 	codec/filter.c
 codec_libnvc_lav_la_CFLAGS = $(AM_CFLAGS) $(FFMPEG_CFLAGS)
 libnvc_core_la_LIBADD += codec/libnvc_lav.la

@@ -27,6 +27,15 @@ tools_nvenc_LDADD = $(TOOL_LDADD)
 tools_nvdec_SOURCES = tools/nvdec.c
 tools_nvdec_LDADD = $(TOOL_LDADD)
 
+# frei0r source plugin: ffmpeg/ffplay -f lavfi -i frei0r_src=...:filter_name=nvc.
+if HAVE_FREI0R
+frei0rdir = $(libdir)/frei0r-1
+frei0r_LTLIBRARIES = tools/frei0r/nvc.la
+tools_frei0r_nvc_la_SOURCES = tools/frei0r/plugin.c tools/frei0r/source.c tools/frei0r/source.h
+tools_frei0r_nvc_la_LDFLAGS = -module -avoid-version -shared -no-undefined
+tools_frei0r_nvc_la_LIBADD = libnvc.la $(NVC_DEP_LIBS)
+endif
+
 # nvc-rd: RD sweeps of nvc and classic codecs, BD-rates, tables, plots.
 bin_PROGRAMS += tools/nvc-rd
 tools_nvc_rd_SOURCES = tools/nvc-rd.c \
