@@ -15,6 +15,7 @@
 
 typedef struct Options {
     const char *in, *out;
+    const char *title;          /* Matroska title; NULL: the input's file name */
     NvcEncoderSettings enc;
     NvcInputSettings in_s;
     enum NvcContainerFormat container;
@@ -26,8 +27,10 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s [OPTIONS] INPUT OUTPUT\n"
-            "Encode INPUT (.y4m, raw .yuv, .png or a %%04d.png sequence; \"-\" = Y4M on stdin)\n"
-            "into OUTPUT (.nvc Matroska, or .nvces elementary stream; \"-\" = stdout).\n"
+            "Encode INPUT (.y4m, raw .yuv, .png or a %%04d.png sequence, or anything FFmpeg\n"
+            "decodes: .mp4, .mkv, .webm, .264 ...; \"-\" = Y4M on stdin) into OUTPUT (.nvc\n"
+            "Matroska, or .nvces elementary stream; \"-\" = stdout). The source's frame rate,\n"
+            "aspect ratio and colour description are kept.\n"
             "\n"
             "Codec:\n"
             "  -c, --codec NAME     hnerv (default), nervpp, image, dcvc\n"
@@ -47,10 +50,12 @@ static void usage(FILE *f)
             "      --start N        skip the first N pictures\n"
             "  -n, --frames N       encode at most N pictures\n"
             "      --res WxH        raw .yuv size (when the name does not say)\n"
-            "      --fps RATE       frame rate of raw/PNG input (e.g. 30000/1001)\n"
+            "      --fps RATE       frame rate of raw/PNG input (e.g. 30000/1001); replaces the\n"
+            "                       rate of other inputs\n"
             "      --bitdepth N     raw .yuv bit depth (8, 10, 12, 16)\n"
             "Output:\n"
             "      --container C    mkv (default for .nvc) or elementary (default for .nvces)\n"
+            "      --title TEXT     Matroska title (default: the input's file name; \"\" = none)\n"
             "      --quiet          no progress line\n"
             "  -v, --verbose        more messages\n"
             "  -h, --help           this help\n"
@@ -79,7 +84,7 @@ static int has_suffix(const char *s, const char *suffix)
 static void parse_options(int argc, char **argv, Options *o)
 {
     enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
-           O_CONTAINER, O_QUIET };
+           O_CONTAINER, O_QUIET, O_TITLE };
     static const struct option longopts[] = {
         { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
         { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
@@ -91,6 +96,7 @@ static void parse_options(int argc, char **argv, Options *o)
         { "res", required_argument, NULL, O_RES }, { "fps", required_argument, NULL, O_FPS },
         { "bitdepth", required_argument, NULL, O_BITDEPTH },
         { "container", required_argument, NULL, O_CONTAINER }, { "quiet", no_argument, NULL, O_QUIET },
+        { "title", required_argument, NULL, O_TITLE },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
@@ -140,6 +146,7 @@ static void parse_options(int argc, char **argv, Options *o)
                 tool_die("--container: '%s' is not mkv or elementary", optarg);
             break;
         case O_QUIET: o->quiet = 1; break;
+        case O_TITLE: o->title = optarg; break;
         case 'v': tool_verbosity++; break;
         case 'h': usage(stdout); exit(0);
         case 'V': tool_print_version(); exit(0);
@@ -152,6 +159,10 @@ static void parse_options(int argc, char **argv, Options *o)
     }
     o->in = argv[optind];
     o->out = argv[optind + 1];
+    if (!o->title && strcmp(o->in, "-")) {
+        const char *slash = strrchr(o->in, '/');
+        o->title = slash ? slash + 1 : o->in;
+    }
     if (!container_set)
         o->container = has_suffix(o->out, ".nvces") ? NVC_CONTAINER_ELEMENTARY
                                                     : NVC_CONTAINER_MATROSKA;
@@ -192,6 +203,7 @@ static int drain_packets(NvcEncoder *enc, NvcMuxer **mux, const Options *o, int6
             nvc_mux_default_settings(&ms);
             ms.format = o->container;
             ms.logger = lg;
+            ms.title = o->title && *o->title ? o->title : NULL;
             if ((ret = nvc_encoder_get_config(enc, &cfg)) == 0) {
                 ret = nvc_mux_open(mux, o->out, &cfg, &ms);
                 *bytes += cfg.payload.sz;
@@ -225,11 +237,11 @@ int main(int argc, char **argv)
     int ret = nvc_input_open(&in, o.in, &o.in_s);
     if (ret < 0)
         tool_fail(ret, "%s", o.in);
-    const NvcVideoInfo *info = nvc_input_info(in);
+    const NvcVideoInfo info = *nvc_input_info(in); /* used after the input is closed */
     if (o.start && (ret = nvc_input_skip(in, o.start)) < 0)
         tool_fail(ret, "%s", o.in);
     NvcEncoder *enc;
-    if ((ret = nvc_encoder_open(&enc, info, &o.enc)) < 0)
+    if ((ret = nvc_encoder_open(&enc, &info, &o.enc)) < 0)
         tool_fail(ret, "cannot start the %s encoder", nvc_codec_name(o.enc.codec));
 
     const double t0 = now_s();
@@ -276,10 +288,10 @@ int main(int argc, char **argv)
     if (ret < 0)
         return tool_exit_status(ret, o.out);
     const double secs = now_s() - t0;
-    const double pixels = (double)n * info->p.w * info->p.h;
+    const double pixels = (double)n * info.p.w * info.p.h;
     struct stat st;
     double file_bytes = strcmp(o.out, "-") && !stat(o.out, &st) ? (double)st.st_size : (double)bytes;
     fprintf(stderr, "%s: %" PRId64 " frames %dx%d -> %s: %.0f bytes, %.5f bpp, %.1f s\n", tool_name,
-            n, info->p.w, info->p.h, o.out, file_bytes, file_bytes * 8 / pixels, secs);
+            n, info.p.w, info.p.h, o.out, file_bytes, file_bytes * 8 / pixels, secs);
     return 0;
 }

@@ -311,7 +311,12 @@ static int fetch_nvc(FsrcSource *s, int64_t *frame, NvcPicture *pic)
             flush = 1;
         }
         const int found = pkt.pts >= *frame;
-        if ((ret = packets_push(&q, &pkt)) < 0 || found)
+        const int pushed = packets_push(&q, &pkt);
+        if (pushed < 0) {
+            nvc_data_unref(&pkt);
+            ret = pushed;
+        }
+        if (pushed < 0 || found)
             break;
     }
     if (ret == 0) /* the end: now the length is known */
