@@ -3,6 +3,7 @@
  * best video stream of any file FFmpeg decodes, as nvc pictures.
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,22 @@ static int open_decoder(NvcInput *in, LavIn *lv)
     return 0;
 }
 
+/* Containers with a clock in ms or ns (Matroska) return 59.94 fps as
+ * 19020001/317330 and the like: take the integer or NTSC (N*1000/1001)
+ * rate such a value stands for. */
+static void snap_rate(int *num, int *den)
+{
+    const double r = (double)*num / *den;
+    const double n = floor(r + 0.5), ntsc = floor(r * 1.001 + 0.5);
+    if (n >= 1 && fabs(r - n) < 1e-4 * n) {
+        *num = (int)n;
+        *den = 1;
+    } else if (ntsc >= 1 && ntsc <= 2000000 && fabs(r - ntsc / 1.001) < 1e-4 * r) {
+        *num = (int)ntsc * 1000;
+        *den = 1001;
+    }
+}
+
 /* Stream properties from the first decoded frame (format, colour) and the
  * container (rate, aspect ratio, frame count). */
 static int describe(NvcInput *in, LavIn *lv)
@@ -124,6 +141,7 @@ static int describe(NvcInput *in, LavIn *lv)
         info->fps_den = in->s.fps_den;
     } else if (fr.num > 0 && fr.den > 0) {
         av_reduce(&info->fps_num, &info->fps_den, fr.num, fr.den, INT32_MAX);
+        snap_rate(&info->fps_num, &info->fps_den);
     } else {
         nvc_log(&in->s.logger, NVC_LOG_WARNING, "%s: no frame rate; using 25 fps", in->path);
         info->fps_num = 25;

@@ -72,4 +72,15 @@ tests_test_container_LDADD = $(TEST_LDADD)
 TESTS += tests/test_container
 endif
 
+if HAVE_FFMPEG
+if HAVE_CHECK
+# FFmpeg input/output and filter graphs on the shared media.
+check_PROGRAMS += tests/test_playback
+tests_test_playback_SOURCES = tests/test_playback.c tests/common.h
+tests_test_playback_CFLAGS = $(TEST_CFLAGS)
+tests_test_playback_LDADD = $(TEST_LDADD)
+TESTS += tests/test_playback
+endif
+endif
+
 EXTRA_DIST += doc/FORMAT.md

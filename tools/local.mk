@@ -34,6 +34,14 @@ frei0r_LTLIBRARIES = tools/frei0r/nvc.la
 tools_frei0r_nvc_la_SOURCES = tools/frei0r/plugin.c tools/frei0r/source.c tools/frei0r/source.h
 tools_frei0r_nvc_la_LDFLAGS = -module -avoid-version -shared -no-undefined
 tools_frei0r_nvc_la_LIBADD = libnvc.la $(NVC_DEP_LIBS)
+if HAVE_CHECK
+check_PROGRAMS += tests/test_frei0r
+tests_test_frei0r_SOURCES = tests/test_frei0r.c tests/common.h tools/frei0r/source.c \
+	tools/frei0r/source.h
+tests_test_frei0r_CFLAGS = $(TEST_CFLAGS)
+tests_test_frei0r_LDADD = $(TEST_LDADD)
+TESTS += tests/test_frei0r
+endif
 endif
 
 # nvc-rd: RD sweeps of nvc and classic codecs, BD-rates, tables, plots.
