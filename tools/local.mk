@@ -27,6 +27,17 @@ tools_nvenc_LDADD = $(TOOL_LDADD)
 tools_nvdec_SOURCES = tools/nvdec.c
 tools_nvdec_LDADD = $(TOOL_LDADD)
 
+if HAVE_FFMPEG
+if HAVE_CHECK
+# nvenc/nvdec end to end through the FFmpeg paths (skipped without a codec).
+check_PROGRAMS += tests/test_playback_tools
+tests_test_playback_tools_SOURCES = tests/test_playback_tools.c tests/common.h
+tests_test_playback_tools_CFLAGS = $(TEST_CFLAGS)
+tests_test_playback_tools_LDADD = $(TEST_LDADD)
+TESTS += tests/test_playback_tools
+endif
+endif
+
 # frei0r source plugin: ffmpeg/ffplay -f lavfi -i frei0r_src=...:filter_name=nvc.
 if HAVE_FREI0R
 frei0rdir = $(libdir)/frei0r-1
