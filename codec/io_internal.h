@@ -54,7 +54,8 @@ int nvc_png_read(NvcInput *in, NvcPicture *pic);
 int nvc_png_write(const char *path, const NvcPicture *pic, int png_bpc, const NvcLogger *logger);
 
 /* FFmpeg input and output (codec/lavf_in.c, codec/lavf_out.c; in builds
- * without FFmpeg, codec/noffmpeg.c: NVC_ERR(ENOSYS)). The close functions
+ * without FFmpeg, codec/noffmpeg.c: the input refuses the name with
+ * NVC_ERR(ENOTSUP), the output NVC_ERR(ENOSYS)). The close functions
  * free the state; output close with commit finishes and renames the file. */
 int nvc_lavf_input_open(NvcInput *in);
 int nvc_lavf_input_read(NvcInput *in, NvcPicture *pic);

@@ -11,7 +11,7 @@
 
 int nvc_lavf_input_open(NvcInput *in)
 {
-    return nvc_log_error(&in->s.logger, NVC_ERR(ENOSYS), "%s: unknown input format (expected "
+    return nvc_log_error(&in->s.logger, NVC_ERR(ENOTSUP), "%s: unknown input format (expected "
                          ".y4m, .yuv or .png; this build has no FFmpeg for other formats)", in->path);
 }
 

@@ -26,6 +26,7 @@ tools_nvenc_SOURCES = tools/nvenc.c
 tools_nvenc_LDADD = $(TOOL_LDADD)
 tools_nvdec_SOURCES = tools/nvdec.c
 tools_nvdec_LDADD = $(TOOL_LDADD)
+dist_man_MANS += doc/man/nvenc.1 doc/man/nvdec.1
 
 if HAVE_FFMPEG
 if HAVE_CHECK
@@ -45,6 +46,7 @@ frei0r_LTLIBRARIES = tools/frei0r/nvc.la
 tools_frei0r_nvc_la_SOURCES = tools/frei0r/plugin.c tools/frei0r/source.c tools/frei0r/source.h
 tools_frei0r_nvc_la_LDFLAGS = -module -avoid-version -shared -no-undefined
 tools_frei0r_nvc_la_LIBADD = libnvc.la $(NVC_DEP_LIBS)
+dist_man_MANS += doc/man/nvc-frei0r.7
 if HAVE_CHECK
 check_PROGRAMS += tests/test_frei0r
 tests_test_frei0r_SOURCES = tests/test_frei0r.c tests/common.h tools/frei0r/source.c \
