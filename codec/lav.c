@@ -232,7 +232,8 @@ int nvc_lav_scale(NvcLavScaler *s, const AVFrame *src, enum AVPixelFormat fmt, i
     }
     const int src_rgb = is_rgb(sd), dst_rgb = is_rgb(dd), src_full = is_full_range(src, sd);
     const enum AVColorSpace cs = matrix_for(src_rgb ? AVCOL_SPC_UNSPECIFIED : src->colorspace, src->height);
-    const int dst_full = dst_rgb || (src_full && !src_rgb);
+    const int dst_full = dst_rgb || fmt == AV_PIX_FMT_YUVJ420P || fmt == AV_PIX_FMT_YUVJ422P ||
+                         fmt == AV_PIX_FMT_YUVJ444P || (src_full && !src_rgb);
     sws_setColorspaceDetails(s->sws, sws_getCoefficients(cs), src_full, sws_getCoefficients(cs),
                              dst_full, 0, 1 << 16, 1 << 16);
     sws_scale(s->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dst->data,

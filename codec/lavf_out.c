@@ -95,6 +95,16 @@ static int pick_format(NvcOutput *out, LavOut *lo, const AVCodec *c, const char 
             return nvc_log_error(lg, NVC_ERR(EINVAL), "%s does not take pixel format %s", c->name, user);
         return 0;
     }
+    /* JPEG is full range: as ffmpeg, convert limited-range pictures for it
+     * (its encoder refuses limited-range yuv420p by default). */
+    const enum AVPixelFormat full = lo->src_fmt == AV_PIX_FMT_YUV420P ? AV_PIX_FMT_YUVJ420P
+                                    : lo->src_fmt == AV_PIX_FMT_YUV444P ? AV_PIX_FMT_YUVJ444P
+                                                                        : AV_PIX_FMT_NONE;
+    if (c->id == AV_CODEC_ID_MJPEG && out->info.color.range != NVC_RANGE_FULL &&
+        full != AV_PIX_FMT_NONE && takes(c, full)) {
+        *fmt = full;
+        return 0;
+    }
     if (takes(c, lo->src_fmt)) {
         *fmt = lo->src_fmt;
         return 0;
@@ -133,7 +143,9 @@ static void set_color(AVCodecContext *enc, const NvcVideoInfo *info, int src_rgb
         enc->colorspace = info->p.h > 576 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
     else
         enc->colorspace = (enum AVColorSpace)c->matrix;
-    enc->color_range = !src_rgb && c->range == NVC_RANGE_FULL ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+    enc->color_range = (!src_rgb && c->range == NVC_RANGE_FULL) || enc->pix_fmt == AV_PIX_FMT_YUVJ420P ||
+                       enc->pix_fmt == AV_PIX_FMT_YUVJ444P || enc->pix_fmt == AV_PIX_FMT_YUVJ422P
+                       ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
     enc->chroma_sample_location = (enum AVChromaLocation)c->chroma_location;
 }
 

@@ -327,6 +327,33 @@ START_TEST(test_output_pix_fmt_and_422_input)
 }
 END_TEST
 
+/* image2 patterns: the muxer writes its own numbered files; JPEG gets
+ * full-range pictures (as ffmpeg converts them); the pattern reads back. */
+START_TEST(test_output_jpeg_sequence)
+{
+    char *dir = test_tmpdir();
+    char dst[4200], one[4200];
+    snprintf(dst, sizeof(dst), "%s/f%%03d.jpg", dir);
+    NvcOutputSettings os;
+    nvc_output_default_settings(&os);
+    ck_assert_int_eq(transcode(media("video/foreman_qcif_176x144_30fps_10f_raw.y4m"), dst, &os, 3,
+                               NULL), 0);
+    snprintf(one, sizeof(one), "%s/f003.jpg", dir);
+    ck_assert_int_eq(access(one, R_OK), 0);
+    NvcInput *in = open_in(dst);
+    ck_assert_int_eq(nvc_input_info(in)->color.range, NVC_RANGE_FULL);
+    int n = 0;
+    NvcPicture pic;
+    while (nvc_input_read(in, &pic) > 0) {
+        n++;
+        nvc_picture_unref(&pic);
+    }
+    ck_assert_int_eq(n, 3);
+    nvc_input_close(&in);
+    test_rmdir(dir);
+}
+END_TEST
+
 static int dir_entries(const char *dir)
 {
     char cmd[4200];
@@ -527,6 +554,7 @@ int main(void)
     tcase_add_test(tc, test_output_rgb);
     tcase_add_test(tc, test_output_pix_fmt_and_422_input);
     tcase_add_test(tc, test_output_refusals);
+    tcase_add_test(tc, test_output_jpeg_sequence);
     tcase_add_test(tc, test_filter_scale_fps);
     tcase_add_test(tc, test_filter_split_hstack);
     tcase_add_test(tc, test_filter_formats);

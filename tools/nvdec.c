@@ -22,6 +22,7 @@ typedef struct Options {
     NvcOutputSettings out_s;
     const char **lav;           /* key, value pairs for the FFmpeg output, NULL-terminated */
     int n_lav;
+    char *lambda;               /* -q:v as a global_quality value */
 } Options;
 
 static void usage(FILE *f)
@@ -123,7 +124,15 @@ static int take_ffmpeg_options(int argc, char **argv, Options *o)
             o->out_s.codec = value;
         else if (!strcmp(name, "frames:v") || !strcmp(name, "vframes") || !strcmp(name, "frames"))
             o->frames = tool_parse_int(value, a, 0, INT64_MAX);
-        else if (!strcmp(name, "ss") || !strcmp(name, "to"))
+        else if (!strcmp(name, "q:v") || !strcmp(name, "qscale:v") || !strcmp(name, "q") ||
+                 !strcmp(name, "qscale")) { /* as ffmpeg: a fixed quantiser, in lambda units */
+            free(o->lambda);
+            if (!(o->lambda = malloc(32)))
+                tool_die("out of memory");
+            snprintf(o->lambda, 32, "%lld", tool_parse_int(value, a, 0, 1 << 20) * 118); /* FF_QP2LAMBDA */
+            add_lav(o, strip_specifier("flags"), "+qscale");
+            add_lav(o, strip_specifier("global_quality"), o->lambda);
+        } else if (!strcmp(name, "ss") || !strcmp(name, "to"))
             tool_die("%s: nvdec counts frames: use --start N and --frames N", a);
         else
             add_lav(o, strip_specifier(name), value);
@@ -336,6 +345,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.n_lav; i += 2)
         free((char *)o.lav[i]); /* keys from strip_specifier */
     free(o.lav);
+    free(o.lambda);
     if (ret < 0)
         return tool_exit_status(ret, o.out);
     if (tool_verbosity >= NVC_LOG_INFO)
