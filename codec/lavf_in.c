@@ -93,6 +93,7 @@ static int open_decoder(NvcInput *in, LavIn *lv)
     if ((ret = avcodec_parameters_to_context(lv->dec, st->codecpar)) < 0)
         return NVC_ERR(ENOMEM);
     lv->dec->pkt_timebase = st->time_base;
+    lv->dec->thread_count = 0; /* as ffmpeg: one per core (libavcodec's default is 1) */
     char err[128];
     if ((ret = avcodec_open2(lv->dec, codec, NULL)) < 0)
         return nvc_log_error(lg, nvc_lav_error(ret), "%s: cannot open the %s decoder: %s", in->path,
