@@ -151,7 +151,9 @@ static int describe(NvcInput *in, LavIn *lv)
     AVRational sar = av_guess_sample_aspect_ratio(lv->fc, st, lv->frame);
     if (sar.num > 0 && sar.den > 0)
         av_reduce(&info->sar_num, &info->sar_den, sar.num, sar.den, INT32_MAX);
-    info->nb_frames = st->nb_frames > 0 ? st->nb_frames : -1;
+    /* Containers' frame counts are not what decodes (MP4 edit lists,
+     * damaged data): an encoder must not announce them in a stream. */
+    info->nb_frames = -1;
     return 0;
 }
 

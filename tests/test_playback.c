@@ -129,7 +129,7 @@ START_TEST(test_input_mp4)
     ck_assert_int_eq(info->fps_den, 1001);
     ck_assert_int_eq(info->sar_num, 128);
     ck_assert_int_eq(info->sar_den, 117);
-    ck_assert_int_eq(info->nb_frames, 120);
+    ck_assert_int_eq(info->nb_frames, -1); /* the container's count is not a promise */
     int64_t n = 0;
     NvcPicture pic;
     while (nvc_input_read(in, &pic) > 0) {

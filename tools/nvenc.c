@@ -237,7 +237,13 @@ int main(int argc, char **argv)
     int ret = nvc_input_open(&in, o.in, &o.in_s);
     if (ret < 0)
         tool_fail(ret, "%s", o.in);
-    const NvcVideoInfo info = *nvc_input_info(in); /* used after the input is closed */
+    NvcVideoInfo info = *nvc_input_info(in); /* used after the input is closed */
+    /* The frames this run encodes, which the encoder may announce in the
+     * stream: fewer than the input's with --start and --frames. */
+    if (info.nb_frames >= 0)
+        info.nb_frames = info.nb_frames > o.start ? info.nb_frames - o.start : 0;
+    if (o.frames >= 0 && info.nb_frames > o.frames)
+        info.nb_frames = o.frames;
     if (o.start && (ret = nvc_input_skip(in, o.start)) < 0)
         tool_fail(ret, "%s", o.in);
     NvcEncoder *enc;

@@ -71,7 +71,8 @@ NVC_API int nvc_input_open(NvcInput **in, const char *path, const NvcInputSettin
  * 12 or 16 bits; yuvj formats as full range); other formats are converted to
  * the nearest one (4:2:2 and 4:1:1 to 4:2:0, packed RGB to planar RGB, 9 and
  * 14 bits up) with one warning when something is lost (alpha, chroma
- * resolution). The colour description is the first frame's. A size change
+ * resolution). The colour description is the first frame's; nb_frames is
+ * -1 (containers' counts are not what decodes). A size change
  * in mid-stream is scaled back to the first size (with a warning), as
  * ffmpeg does. "-" with this format reads stdin through FFmpeg. */
 
