@@ -285,6 +285,7 @@ int main(void)
         { NVC_CODEC_HNERV, "-c hnerv -s xs --epochs 2" },
         { NVC_CODEC_NERVPP, "-c nervpp -s xs --epochs 2" },
         { NVC_CODEC_DCVC, "-c dcvc -q 8" },
+        { NVC_CODEC_IMAGE, "-c image -q 8" }, /* every frame an intra picture */
     };
     const NvcVideoInfo info = { .p = { 320, 192, NVC_PIXEL_LAYOUT_I420, 8 }, .fps_num = 12,
                                 .fps_den = 1, .sar_num = 1, .sar_den = 1 };
