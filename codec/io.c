@@ -462,7 +462,11 @@ int nvc_output_open(NvcOutput **pout, const char *path, const NvcVideoInfo *info
     out->s.container = out->s.codec = NULL;
     out->s.options = NULL;
     int ret = 0;
-    if (out->format == NVC_FILE_AUTO) {
+    if (out->format != NVC_FILE_FFMPEG && (s->codec || (s->options && s->options[0]))) {
+        const char *what = s->codec ? s->codec : s->options[0];
+        ret = nvc_log_error(&s->logger, NVC_ERR(EINVAL), "%s: '%s' is an encoder option, for "
+                            "outputs FFmpeg writes (.mp4, .mkv ...)", path, what);
+    } else if (out->format == NVC_FILE_AUTO) {
         ret = nvc_log_error(&s->logger, NVC_ERR(ENOTSUP),
                             "%s: unknown output format (expected .y4m, .yuv, .png%s)", path,
 #ifdef NVC_HAVE_FFMPEG

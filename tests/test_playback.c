@@ -399,6 +399,12 @@ START_TEST(test_output_refusals)
     os.container = "no-such-muxer";
     ck_assert_int_eq(nvc_output_open(&out, dst, info, &os), NVC_ERR(ENOTSUP));
     os.container = NULL;
+    snprintf(dst, sizeof(dst), "%s/x.y4m", dir); /* encoder options for a Y4M file */
+    const char *crf[] = { "crf", "18", NULL };
+    os.options = crf;
+    ck_assert_int_eq(nvc_output_open(&out, dst, info, &os), NVC_ERR(EINVAL));
+    ck_assert_ptr_nonnull(strstr(last_error, "'crf'"));
+    os.options = NULL;
     ck_assert_int_eq(dir_entries(dir), 0);
     /* aborted after a picture: the temporary file goes too */
     snprintf(dst, sizeof(dst), "%s/aborted.mkv", dir);
