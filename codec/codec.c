@@ -9,7 +9,11 @@
 #include "codec/codec_internal.h"
 #include "codec/internal.h"
 
+extern const NvcCodecImpl nvc_hnerv_codec, nvc_nervpp_codec; /* inr/plugin.c */
+
 const NvcCodecImpl *const nvc_codec_list[] = {
+    &nvc_hnerv_codec,
+    &nvc_nervpp_codec,
     NULL,
 };
 
