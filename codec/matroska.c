@@ -118,6 +118,17 @@ static void set_color(AVCodecParameters *par, const NvcColorDescription *c)
     par->chroma_location = (enum AVChromaLocation)c->chroma_location;
 }
 
+static const char *codec_description(enum NvcCodecId codec)
+{
+    switch (codec) {
+    case NVC_CODEC_HNERV: return "HNeRV implicit neural representation";
+    case NVC_CODEC_NERVPP: return "NeRV++ implicit neural representation";
+    case NVC_CODEC_IMAGE: return "learned image codec";
+    case NVC_CODEC_DCVC: return "conditional-coding neural video codec";
+    }
+    return "unknown codec";
+}
+
 static int setup_stream(NvcMuxer *m, MkvMux *mk)
 {
     const NvcStreamConfig *cfg = &m->cfg;
@@ -141,13 +152,18 @@ static int setup_stream(NvcMuxer *m, MkvMux *mk)
     st->time_base = mk->frame_tb;
     st->avg_frame_rate = st->r_frame_rate = (AVRational){ cfg->fps_num, cfg->fps_den };
     st->disposition = AV_DISPOSITION_DEFAULT;
-    char encoder[64];
+    char encoder[64], description[160];
     if (m->s.bitexact) /* the same bytes from every nvc version */
         snprintf(encoder, sizeof(encoder), "nvc");
     else
         snprintf(encoder, sizeof(encoder), "nvc %s", nvc_version());
-    if ((m->title && av_dict_set(&st->metadata, "title", m->title, 0) < 0) ||
+    /* What the track holds, for ffprobe users (it reports codec "none"). */
+    snprintf(description, sizeof(description), "nvc %s video (%s), stream format %u; decode with "
+             "nvdec", nvc_codec_name(cfg->codec), codec_description(cfg->codec), NVC_STREAM_VERSION);
+    if ((m->title && (av_dict_set(&st->metadata, "title", m->title, 0) < 0 ||
+                      av_dict_set(&mk->fc->metadata, "title", m->title, 0) < 0)) ||
         av_dict_set(&st->metadata, "ENCODER", encoder, 0) < 0 ||
+        av_dict_set(&st->metadata, "DESCRIPTION", description, 0) < 0 ||
         av_dict_set(&mk->fc->metadata, "encoding_tool", encoder, 0) < 0) /* WritingApp */
         return NVC_ERR(ENOMEM);
     return 0;

@@ -38,8 +38,42 @@ void tool_init(const char *argv0)
 
 int tool_errors_logged;
 
+/* FFmpeg's own error and warning lines (routed as NVC_LOG_INFO "ffmpeg: ...")
+ * kept while tool_ffmpeg_details is on, to print before an error. */
+static int details_on, n_details;
+static char details[4][400];
+
+void tool_ffmpeg_details(int on)
+{
+    details_on = on;
+    n_details = 0;
+}
+
+static void keep_detail(const char *fmt, va_list ap)
+{
+    char line[sizeof(details[0])];
+    va_list copy;
+    va_copy(copy, ap);
+    vsnprintf(line, sizeof(line), fmt, copy);
+    va_end(copy);
+    if (strncmp(line, "ffmpeg: ", 8))
+        return;
+    if (n_details == 4) {
+        memmove(details[0], details[1], sizeof(details[0]) * 3);
+        n_details--;
+    }
+    memcpy(details[n_details++], line, sizeof(line));
+}
+
 static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
 {
+    if (details_on && level == NVC_LOG_INFO && tool_verbosity < NVC_LOG_INFO)
+        keep_detail(fmt, ap);
+    if (details_on && level == NVC_LOG_ERROR && !tool_errors_logged) {
+        for (int i = 0; i < n_details; i++)
+            fprintf(stderr, "%s: %s\n", tool_name, details[i]);
+        n_details = 0;
+    }
     if ((int)level > tool_verbosity)
         return;
     /* After Ctrl-C, failures are the interrupted reads and writes: the tool

@@ -25,6 +25,11 @@ void tool_init(const char *argv0);
 NvcLogger tool_logger(void);
 extern int tool_verbosity;
 
+/* With on != 0, FFmpeg's messages (nvc_ffmpeg_route_log) are kept and the
+ * last few printed before the next error the tool logger prints, so that
+ * e.g. a bad filter graph shows libavfilter's reason; 0 stops and clears. */
+void tool_ffmpeg_details(int on);
+
 /* A logger that keeps the library's last error line in buf, for tools that
  * report errors per item instead of exiting. */
 typedef struct ToolCapture {

@@ -28,6 +28,35 @@ tools_nvdec_SOURCES = tools/nvdec.c
 tools_nvdec_LDADD = $(TOOL_LDADD)
 dist_man_MANS += doc/man/nvenc.1 doc/man/nvdec.1
 
+if HAVE_FFMPEG
+if HAVE_CHECK
+# nvenc/nvdec end to end through the FFmpeg paths (skipped without a codec).
+check_PROGRAMS += tests/test_playback_tools
+tests_test_playback_tools_SOURCES = tests/test_playback_tools.c tests/common.h
+tests_test_playback_tools_CFLAGS = $(TEST_CFLAGS)
+tests_test_playback_tools_LDADD = $(TEST_LDADD)
+TESTS += tests/test_playback_tools
+endif
+endif
+
+# frei0r source plugin: ffmpeg/ffplay -f lavfi -i frei0r_src=...:filter_name=nvc.
+if HAVE_FREI0R
+frei0rdir = $(libdir)/frei0r-1
+frei0r_LTLIBRARIES = tools/frei0r/nvc.la
+tools_frei0r_nvc_la_SOURCES = tools/frei0r/plugin.c tools/frei0r/source.c tools/frei0r/source.h
+tools_frei0r_nvc_la_LDFLAGS = -module -avoid-version -shared -no-undefined
+tools_frei0r_nvc_la_LIBADD = libnvc.la $(NVC_DEP_LIBS)
+dist_man_MANS += doc/man/nvc-frei0r.7
+if HAVE_CHECK
+check_PROGRAMS += tests/test_frei0r
+tests_test_frei0r_SOURCES = tests/test_frei0r.c tests/common.h tools/frei0r/source.c \
+	tools/frei0r/source.h
+tests_test_frei0r_CFLAGS = $(TEST_CFLAGS)
+tests_test_frei0r_LDADD = $(TEST_LDADD)
+TESTS += tests/test_frei0r
+endif
+endif
+
 # nvc-rd: RD sweeps of nvc and classic codecs, BD-rates, tables, plots.
 bin_PROGRAMS += tools/nvc-rd
 tools_nvc_rd_SOURCES = tools/nvc-rd.c \

@@ -15,6 +15,7 @@
 
 typedef struct Options {
     const char *in, *out;
+    const char *title;          /* Matroska title; NULL: the input's file name */
     NvcEncoderSettings enc;
     NvcInputSettings in_s;
     enum NvcContainerFormat container;
@@ -27,8 +28,10 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s [OPTIONS] INPUT OUTPUT\n"
-            "Encode INPUT (.y4m, raw .yuv, .png or a %%04d.png sequence; \"-\" = Y4M on stdin)\n"
-            "into OUTPUT (.nvc Matroska, or .nvces elementary stream; \"-\" = stdout).\n"
+            "Encode INPUT (.y4m, raw .yuv, .png or a %%04d.png sequence, or anything FFmpeg\n"
+            "decodes: .mp4, .mkv, .webm, .264 ...; \"-\" = Y4M on stdin) into OUTPUT (.nvc\n"
+            "Matroska, or .nvces elementary stream; \"-\" = stdout). The source's frame rate,\n"
+            "aspect ratio and colour description are kept.\n"
             "\n"
             "Codec:\n"
             "  -c, --codec NAME     hnerv (default), nervpp, image, dcvc\n"
@@ -52,13 +55,15 @@ static void usage(FILE *f)
             "      --start N        skip the first N pictures\n"
             "  -n, --frames N       encode at most N pictures\n"
             "      --res WxH        raw .yuv size (when the name does not say)\n"
-            "      --fps RATE       frame rate of raw/PNG input (e.g. 30000/1001)\n"
+            "      --fps RATE       frame rate of raw/PNG input (e.g. 30000/1001); replaces the\n"
+            "                       rate of other inputs\n"
             "      --bitdepth N     raw .yuv bit depth (8, 10, 12, 16)\n"
             "Output:\n"
             "      --container C    mkv (default for .nvc) or elementary (default for .nvces)\n"
             "      --bitexact       Matroska without random UIDs and version strings, so the\n"
             "                       same encode gives the same file bytes (the elementary\n"
             "                       stream always does)\n"
+            "      --title TEXT     Matroska title (default: the input's file name; \"\" = none)\n"
             "      --quiet          no progress line\n"
             "  -v, --verbose        more messages\n"
             "  -h, --help           this help\n"
@@ -87,7 +92,7 @@ static int has_suffix(const char *s, const char *suffix)
 static void parse_options(int argc, char **argv, Options *o)
 {
     enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
-           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR };
+           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR, O_TITLE };
     static const struct option longopts[] = {
         { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
         { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
@@ -102,6 +107,7 @@ static void parse_options(int argc, char **argv, Options *o)
         { "bitdepth", required_argument, NULL, O_BITDEPTH },
         { "container", required_argument, NULL, O_CONTAINER }, { "quiet", no_argument, NULL, O_QUIET },
         { "bitexact", no_argument, NULL, O_BITEXACT },
+        { "title", required_argument, NULL, O_TITLE },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
@@ -175,6 +181,7 @@ static void parse_options(int argc, char **argv, Options *o)
             break;
         case O_QUIET: o->quiet = 1; break;
         case O_BITEXACT: o->bitexact = 1; break;
+        case O_TITLE: o->title = optarg; break;
         case 'v': tool_verbosity++; break;
         case 'h': usage(stdout); exit(0);
         case 'V': tool_print_version(); exit(0);
@@ -187,6 +194,10 @@ static void parse_options(int argc, char **argv, Options *o)
     }
     o->in = argv[optind];
     o->out = argv[optind + 1];
+    if (!o->title && strcmp(o->in, "-")) {
+        const char *slash = strrchr(o->in, '/');
+        o->title = slash ? slash + 1 : o->in;
+    }
     if (!container_set)
         o->container = has_suffix(o->out, ".nvces") ? NVC_CONTAINER_ELEMENTARY
                                                     : NVC_CONTAINER_MATROSKA;
@@ -228,6 +239,7 @@ static int drain_packets(NvcEncoder *enc, NvcMuxer **mux, const Options *o, int6
             ms.format = o->container;
             ms.bitexact = o->bitexact;
             ms.logger = lg;
+            ms.title = o->title && *o->title ? o->title : NULL;
             if ((ret = nvc_encoder_get_config(enc, &cfg)) == 0) {
                 ret = nvc_mux_open(mux, o->out, &cfg, &ms);
                 *bytes += cfg.payload.sz;
@@ -261,11 +273,17 @@ int main(int argc, char **argv)
     int ret = nvc_input_open(&in, o.in, &o.in_s);
     if (ret < 0)
         tool_fail(ret, "%s", o.in);
-    const NvcVideoInfo info_copy = *nvc_input_info(in), *info = &info_copy; /* outlives the input */
+    NvcVideoInfo info = *nvc_input_info(in); /* used after the input is closed */
+    /* The frames this run encodes, which the encoder may announce in the
+     * stream: fewer than the input's with --start and --frames. */
+    if (info.nb_frames >= 0)
+        info.nb_frames = info.nb_frames > o.start ? info.nb_frames - o.start : 0;
+    if (o.frames >= 0 && info.nb_frames > o.frames)
+        info.nb_frames = o.frames;
     if (o.start && (ret = nvc_input_skip(in, o.start)) < 0)
         tool_fail(ret, "%s", o.in);
     NvcEncoder *enc;
-    if ((ret = nvc_encoder_open(&enc, info, &o.enc)) < 0)
+    if ((ret = nvc_encoder_open(&enc, &info, &o.enc)) < 0)
         tool_fail(ret, "cannot start the %s encoder", nvc_codec_name(o.enc.codec));
 
     const double t0 = now_s();
@@ -312,10 +330,10 @@ int main(int argc, char **argv)
     if (ret < 0)
         return tool_exit_status(ret, o.out);
     const double secs = now_s() - t0;
-    const double pixels = (double)n * info->p.w * info->p.h;
+    const double pixels = (double)n * info.p.w * info.p.h;
     struct stat st;
     double file_bytes = strcmp(o.out, "-") && !stat(o.out, &st) ? (double)st.st_size : (double)bytes;
     fprintf(stderr, "%s: %" PRId64 " frames %dx%d -> %s: %.0f bytes, %.5f bpp, %.1f s\n", tool_name,
-            n, info->p.w, info->p.h, o.out, file_bytes, file_bytes * 8 / pixels, secs);
+            n, info.p.w, info.p.h, o.out, file_bytes, file_bytes * 8 / pixels, secs);
     return 0;
 }
