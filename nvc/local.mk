@@ -57,3 +57,14 @@ endif
 # -march=native -ffp-contract=fast, -ffast-math, clang, 1-3 OpenMP threads.
 TESTS += tests/image_determinism.sh
 EXTRA_DIST += tests/image_determinism.sh tests/image_det.c
+
+# Fuzz target of the image decoder (tests/fuzz/fuzz_image.c); `make check`
+# replays its corpus tests/fuzz/corpus/image.
+check_PROGRAMS += tests/fuzz/replay_image
+tests_fuzz_replay_image_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_image.c
+tests_fuzz_replay_image_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"image"'
+tests_fuzz_replay_image_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+tests_fuzz_replay_image_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+tests_fuzz_replay_image_LDFLAGS = $(OPENMP_CFLAGS)
+TESTS += tests/fuzz/replay_image
+EXTRA_DIST += tests/fuzz/fuzz_image.c conformance/image
