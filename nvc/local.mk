@@ -29,7 +29,8 @@ nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs
 NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-image_weights.lo
 $(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL)
 libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
-EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh
+EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh \
+	bench/image_kodak_report.py
 
 # nvc-train links the internal library (the nn engine and the models).
 bin_PROGRAMS += tools/nvc-train
