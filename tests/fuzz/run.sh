@@ -59,12 +59,14 @@ else
     case $f in */gen_tables.c) continue ;; esac
     libsrc="$libsrc ${f#"$src"/}"
   done
-  if pkg-config --exists libavformat libavcodec libavutil 2>/dev/null; then
+  if pkg-config --exists libavformat libavcodec libavutil libavfilter libswscale 2>/dev/null; then
     echo "#define NVC_HAVE_FFMPEG 1" >>"$cfg"
-    flags="$flags $(pkg-config --cflags libavformat libavcodec libavutil)"
-    libs="$libs $(pkg-config --libs libavformat libavcodec libavutil)"
+    flags="$flags $(pkg-config --cflags libavformat libavcodec libavutil libavfilter libswscale)"
+    libs="$libs $(pkg-config --libs libavformat libavcodec libavutil libavfilter libswscale)"
+    libsrc=$(echo "$libsrc" | sed 's| codec/noffmpeg.c||')  # its stand-ins are for builds without FFmpeg
   else
-    libsrc=$(echo "$libsrc" | sed 's| codec/matroska.c||')
+    libsrc=$(echo "$libsrc" | sed 's| codec/matroska.c||; s| codec/lav.c||; s| codec/lavf_in.c||;
+                                   s| codec/lavf_out.c||; s| codec/filter.c||')
   fi
   if pkg-config --exists libpng 2>/dev/null; then
     echo "#define NVC_HAVE_PNG 1" >>"$cfg"
