@@ -41,6 +41,13 @@ typedef struct NvcCodecImpl {
     void (*enc_close)(NvcEncoder *enc);
 } NvcCodecImpl;
 
+/* Decoders hand their entropy-decoded values to the caller's hook with this. */
+static inline void nvc_decoder_emit_symbols(const NvcDecoder *dec, const int32_t *v, size_t n)
+{
+    if (dec->s.symbols && n)
+        dec->s.symbols(dec->s.symbols_opaque, v, n);
+}
+
 /* Codecs compiled into this build (NULL-terminated). */
 extern const NvcCodecImpl *const nvc_codec_list[];
 

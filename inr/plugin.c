@@ -327,6 +327,11 @@ static int dec_init(NvcDecoder *dec)
         return ret;
     if (p->layout == NVC_PIXEL_LAYOUT_I420 && (inr_arch_scale(&d->s.a) & 1))
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "inr: 4:2:0 stream with an odd stride product");
+    nvc_decoder_emit_symbols(dec, d->s.q, d->s.nq); /* the weights, then the embedding table */
+    for (uint32_t i = 0; d->kind == INR_HNERV && i < d->s.emb_tab_nval; i++) {
+        const int32_t f = (int32_t)d->s.emb_tab_f[i] - 1;
+        nvc_decoder_emit_symbols(dec, &f, 1);
+    }
     if ((ret = create_nn(&d->nn, dec->s.device, dec->s.n_threads, lg)) < 0)
         return ret;
     if ((ret = inr_net_create(&d->net, d->nn, &d->s.a, 1, 0, 0)) < 0)
@@ -376,12 +381,16 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
     int ret;
     if (d->kind == INR_HNERV) {
         if ((ret = inr_stream_read_emb(&d->s, pkt->data, pkt->sz, d->q)) < 0)
-            return ret;
+            return ret == NVC_ERR_CORRUPT ? nvc_log_error(&dec->s.logger, ret, "inr: bad embedding packet")
+                                          : ret;
+        nvc_decoder_emit_symbols(dec, d->q, S);
         inr_emb_dequantize(&d->s.eq, d->q, a->grid_h * a->grid_w, d->h_in);
     } else {
         uint32_t idx;
         if ((ret = read_index(pkt, &idx)) < 0 || idx >= d->s.t_den)
             return nvc_log_error(&dec->s.logger, NVC_ERR_CORRUPT, "inr: bad packet");
+        const int32_t sym = (int32_t)idx;
+        nvc_decoder_emit_symbols(dec, &sym, 1);
         d->h_in[0] = (float)idx / (float)d->s.t_den;
     }
     if ((ret = nvc_nn_upload(d->nn, d->in, d->h_in, S)) < 0)

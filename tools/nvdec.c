@@ -22,6 +22,8 @@ typedef struct Options {
     int64_t max_pixels;         /* --max-pixels: streams with larger pictures are refused */
     int md5;                    /* --md5: print the digest of the output frames */
     const char *verify;         /* --verify: the digest they must have */
+    int md5_symbols;            /* --md5-symbols: print the digest of the entropy-decoded values */
+    const char *verify_symbols; /* --verify-symbols: the digest they must have */
     const char *vf;             /* libavfilter graph */
     NvcDecoderSettings dec;
     NvcOutputSettings out_s;
@@ -46,6 +48,9 @@ static void usage(FILE *f)
             "                       16-bit little-endian samples above 8 bits; after -vf)\n"
             "      --verify MD5     check the output frames against MD5 (exit status 1 and a\n"
             "                       one-line message when they differ)\n"
+            "      --md5-symbols    print the MD5 of the entropy-decoded values (int32\n"
+            "                       little-endian, in bitstream order; doc/FORMAT.md)\n"
+            "      --verify-symbols MD5  check them against MD5\n"
             "      --start N        first frame to output (seeks to the key frame before it)\n"
             "  -n, --frames N       output at most N frames (also -frames:v N)\n"
             "  -vf, --vf GRAPH      filter the pictures with a libavfilter graph, as ffmpeg -vf\n"
@@ -97,18 +102,19 @@ static int64_t parse_bytes(const char *s, const char *what)
 }
 
 /* 32 hex digits, stored lowercase. */
-static const char *parse_md5(const char *s)
+static const char *parse_md5(const char *s, const char *what)
 {
-    static char hex[33];
+    static char bufs[2][33]; /* --verify, --verify-symbols */
+    char *hex = bufs[strcmp(what, "--verify") != 0];
     size_t n = strlen(s);
     if (n != 32)
-        tool_die("--verify: '%s' is not an MD5 (32 hex digits)", s);
+        tool_die("%s: '%s' is not an MD5 (32 hex digits)", what, s);
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c >= 'A' && c <= 'F')
             c = (char)(c - 'A' + 'a');
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            tool_die("--verify: '%s' is not an MD5 (32 hex digits)", s);
+            tool_die("%s: '%s' is not an MD5 (32 hex digits)", what, s);
         hex[i] = c;
     }
     hex[32] = 0;
@@ -217,7 +223,8 @@ static void set_format(Options *o, const char *f)
 
 static void parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_START = 256, O_PNG_DEPTH, O_VF, O_MD5, O_VERIFY, O_MAX_PIXELS, O_MAX_MEMORY };
+    enum { O_START = 256, O_PNG_DEPTH, O_VF, O_MD5, O_VERIFY, O_MAX_PIXELS, O_MAX_MEMORY,
+           O_MD5_SYMBOLS, O_VERIFY_SYMBOLS };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' }, { "start", required_argument, NULL, O_START },
         { "frames", required_argument, NULL, 'n' }, { "png-depth", required_argument, NULL, O_PNG_DEPTH },
@@ -225,6 +232,8 @@ static void parse_options(int argc, char **argv, Options *o)
         { "format", required_argument, NULL, 'f' },
         { "threads", required_argument, NULL, 't' }, { "device", required_argument, NULL, 'd' },
         { "md5", no_argument, NULL, O_MD5 }, { "verify", required_argument, NULL, O_VERIFY },
+        { "md5-symbols", no_argument, NULL, O_MD5_SYMBOLS },
+        { "verify-symbols", required_argument, NULL, O_VERIFY_SYMBOLS },
         { "max-pixels", required_argument, NULL, O_MAX_PIXELS },
         { "max-memory", required_argument, NULL, O_MAX_MEMORY },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
@@ -252,7 +261,9 @@ static void parse_options(int argc, char **argv, Options *o)
         case O_MAX_PIXELS: o->max_pixels = o->dec.max_pixels = parse_pixels(optarg); break;
         case O_MAX_MEMORY: o->dec.max_memory = parse_bytes(optarg, "--max-memory"); break;
         case O_MD5: o->md5 = 1; break;
-        case O_VERIFY: o->verify = parse_md5(optarg); break;
+        case O_VERIFY: o->verify = parse_md5(optarg, "--verify"); break;
+        case O_MD5_SYMBOLS: o->md5_symbols = 1; break;
+        case O_VERIFY_SYMBOLS: o->verify_symbols = parse_md5(optarg, "--verify-symbols"); break;
         case 't': o->dec.n_threads = (int)tool_parse_int(optarg, "--threads", 1, 1024); break;
         case 'd':
             if (!strcmp(optarg, "cpu"))
@@ -269,11 +280,12 @@ static void parse_options(int argc, char **argv, Options *o)
         default: usage(stderr); exit(1);
         }
     }
-    if (argc - optind != 1 || (!o->out && !o->md5 && !o->verify)) {
+    if (argc - optind != 1 ||
+        (!o->out && !o->md5 && !o->verify && !o->md5_symbols && !o->verify_symbols)) {
         usage(stderr);
         exit(1);
     }
-    if (o->md5 && o->out && !strcmp(o->out, "-"))
+    if ((o->md5 || o->md5_symbols) && o->out && !strcmp(o->out, "-"))
         tool_die("--md5 prints on stdout: it cannot go with -o - (use --verify, or a file)");
     o->in = argv[optind];
     o->out_s.options = o->lav;
@@ -394,22 +406,60 @@ static int decode_all(NvcDemuxer *dmx, NvcDecoder *dec, Sink *k, NvcFilterGraph 
 }
 
 /* Print or check the digest after a complete decode. Returns 0 or 1. */
-static int finish_md5(Sink *k)
+static int check_digest(ToolMd5 *m, int print, const char *verify, const char *in, const char *what,
+                        int64_t count)
 {
-    const Options *o = k->o;
     uint8_t d[16];
     char hex[33];
-    tool_md5_final(&k->md5, d);
+    tool_md5_final(m, d);
     tool_md5_hex(d, hex);
-    if (o->md5)
+    if (print)
         printf("%s\n", hex);
-    if (o->verify && strcmp(hex, o->verify)) {
-        tool_error("%s: md5 mismatch: the %" PRId64 " decoded frames give %s, expected %s", o->in,
-                   k->written, hex, o->verify);
+    if (verify && strcmp(hex, verify)) {
+        tool_error("%s: md5 mismatch: the %" PRId64 " %s give %s, expected %s", in, count, what, hex,
+                   verify);
         return 1;
     }
-    if (o->verify && tool_verbosity >= NVC_LOG_INFO)
-        fprintf(stderr, "%s: %s: md5 verified (%" PRId64 " frames)\n", tool_name, o->in, k->written);
+    if (verify && tool_verbosity >= NVC_LOG_INFO)
+        fprintf(stderr, "%s: %s: md5 verified (%" PRId64 " %s)\n", tool_name, in, count, what);
+    return 0;
+}
+
+/* The entropy-decoded values: int32 little-endian, as the decoder hands them over. */
+typedef struct SymbolDigest {
+    ToolMd5 md5;
+    int64_t count;
+} SymbolDigest;
+
+static void hash_symbols(void *opaque, const int32_t *v, size_t n)
+{
+    SymbolDigest *s = opaque;
+    uint8_t b[4 * 256];
+    for (size_t i = 0; i < n;) {
+        size_t m = 0;
+        for (; m < sizeof(b) / 4 && i < n; m++, i++) {
+            const uint32_t u = (uint32_t)v[i];
+            b[4 * m] = (uint8_t)u;
+            b[4 * m + 1] = (uint8_t)(u >> 8);
+            b[4 * m + 2] = (uint8_t)(u >> 16);
+            b[4 * m + 3] = (uint8_t)(u >> 24);
+        }
+        tool_md5_update(&s->md5, b, 4 * m);
+    }
+    s->count += (int64_t)n;
+}
+
+/* Print or check the digests after a complete decode. Returns 0 or 1. */
+static int finish_md5(Sink *k, SymbolDigest *sym)
+{
+    const Options *o = k->o;
+    if ((o->md5 || o->verify) &&
+        check_digest(&k->md5, o->md5, o->verify, o->in, "decoded frames", k->written))
+        return 1;
+    if ((o->md5_symbols || o->verify_symbols) &&
+        check_digest(&sym->md5, o->md5_symbols, o->verify_symbols, o->in, "entropy-decoded values",
+                     sym->count))
+        return 1;
     if (fflush(stdout) || ferror(stdout)) {
         tool_error("write error on standard output");
         return 1;
@@ -436,6 +486,12 @@ int main(int argc, char **argv)
     if (ret < 0)
         tool_fail(ret, "%s", o.in);
     const NvcStreamConfig *cfg = nvc_demux_get_config(dmx);
+    SymbolDigest sym = { .count = 0 };
+    tool_md5_init(&sym.md5);
+    if (o.md5_symbols || o.verify_symbols) {
+        o.dec.symbols = hash_symbols;
+        o.dec.symbols_opaque = &sym;
+    }
     NvcDecoder *dec;
     if ((ret = nvc_decoder_open(&dec, cfg, &o.dec)) < 0)
         tool_fail(ret, "%s: cannot start the %s decoder", o.in, nvc_codec_name(cfg->codec));
@@ -480,7 +536,7 @@ int main(int argc, char **argv)
         tool_fail(ret, "%s not written", o.out);
     if (ret < 0)
         tool_fail(ret, "%s: decoding failed", o.in);
-    if ((o.md5 || o.verify) && finish_md5(&k))
+    if ((o.md5 || o.verify || o.md5_symbols || o.verify_symbols) && finish_md5(&k, &sym))
         return 1;
     if (o.out && tool_verbosity >= NVC_LOG_INFO)
         fprintf(stderr, "%s: %" PRId64 " frames written to %s\n", tool_name, k.written, o.out);

@@ -47,6 +47,13 @@ typedef struct NvcDecoderSettings {
     int64_t max_memory;    /* bytes the decoder may allocate for models and state;
                               default 0 = 4 GiB */
     NvcLogger logger;      /* default: silent */
+    /* Default NULL. When set, called with every entropy-decoded value, in
+     * bitstream order: the configuration's during nvc_decoder_open, each
+     * packet's while it decodes. These integers are exact on every machine
+     * (conformance: nvdec --verify-symbols); doc/FORMAT.md says what each
+     * codec hands over. */
+    void (*symbols)(void *opaque, const int32_t *v, size_t n);
+    void *symbols_opaque;
 } NvcDecoderSettings;
 
 NVC_API void nvc_decoder_default_settings(NvcDecoderSettings *s);
