@@ -416,13 +416,27 @@ static int dec_init(NvcDecoder *dec)
     return ret ? ret : check_config(&dec->cfg, s, &dec->s.logger);
 }
 
-static int decode_vq(ImgState *s, int q, NvcByteReader *br, int n, float *yhat)
+/* The decoded latent (Q8, channel-major) in bitstream order: the four-part
+ * steps 0..3, each in channel, then raster order (doc/FORMAT.md). */
+static void latent_in_step_order(int M, const NvcImgLatentDims *d, const int64_t *yq8, int32_t *out)
+{
+    size_t k = 0;
+    for (int st = 0; st < 4; st++)
+        for (int c = 0; c < M; c++)
+            for (int y = 0; y < d->h4; y++)
+                for (int x = 0; x < d->w4; x++)
+                    if (nvc_img_int_step_of(M, c, y, x) == st) {
+                        const int64_t v = yq8[((size_t)c * d->h4 + y) * d->w4 + x];
+                        out[k++] = (int32_t)(v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v);
+                    }
+}
+
+/* idx receives the codeword indices [levels][groups][positions]. */
+static int decode_vq(ImgState *s, int q, NvcByteReader *br, int n, uint16_t *idx, float *yhat)
 {
     const int M = s->f.cfg.M;
-    const size_t nidx = (size_t)s->cb.levels * s->cb.groups * n;
     float *xt = malloc((size_t)M * n * sizeof(float));
-    uint16_t *idx = malloc(nidx * sizeof(*idx));
-    int ret = xt && idx ? set_vq_quality(s, q) : NVC_ERR(ENOMEM);
+    int ret = xt ? set_vq_quality(s, q) : NVC_ERR(ENOMEM);
     if (!ret)
         ret = nvc_codebook_decode(&s->cb, br, idx, (size_t)n);
     if (!ret) {
@@ -432,7 +446,6 @@ static int decode_vq(ImgState *s, int q, NvcByteReader *br, int n, float *yhat)
                 yhat[(size_t)c * n + p] = xt[(size_t)p * M + c];
     }
     free(xt);
-    free(idx);
     return ret;
 }
 
@@ -487,17 +500,39 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
     int64_t *yq8 = malloc(ny * sizeof(*yq8));
     float *yh = malloc(ny * sizeof(float)), *xh = malloc(nx * sizeof(float));
     ret = yq8 && yh && xh ? 0 : NVC_ERR(ENOMEM);
-    if (!ret && s->f.cfg.prior == NVC_IMG_PRIOR_GMM) {
-        ret = nvc_img_latent_decode(&s->f.ii, &s->ct, q, &br, &d, yq8);
+    /* symbols for dec->s.symbols (doc/FORMAT.md): prior 0 the z_hat symbols,
+     * then the latent values in Q8; prior 1 the codeword indices */
+    const int gmm = s->f.cfg.prior == NVC_IMG_PRIOR_GMM;
+    const size_t nz = gmm ? (size_t)s->f.cfg.Cz * d.h6 * d.w6 : (size_t)s->cb.levels * s->cb.groups * d.h4 * d.w4;
+    int32_t *zs = NULL, *ys = NULL;
+    uint16_t *idx = gmm ? NULL : malloc(nz * sizeof(*idx));
+    if (!ret && !gmm && !idx)
+        ret = NVC_ERR(ENOMEM);
+    if (!ret && dec->s.symbols && (!(zs = malloc(nz * sizeof(*zs))) || (gmm && !(ys = malloc(ny * sizeof(*ys))))))
+        ret = NVC_ERR(ENOMEM);
+    if (!ret && gmm) {
+        ret = nvc_img_latent_decode(&s->f.ii, &s->ct, q, &br, &d, yq8, zs);
         for (size_t i = 0; i < ny && !ret; i++) {
             int64_t v = yq8[i] < -(1 << 28) ? -(1 << 28) : yq8[i] > (1 << 28) ? (1 << 28) : yq8[i];
             yh[i] = (float)v * (1.0f / 256.0f);
         }
+        if (ys && !ret)
+            latent_in_step_order(s->f.cfg.M, &d, yq8, ys);
     } else if (!ret) {
-        ret = decode_vq(s, q, &br, d.h4 * d.w4, yh);
+        ret = decode_vq(s, q, &br, d.h4 * d.w4, idx, yh);
+        for (size_t i = 0; i < nz && zs && !ret; i++)
+            zs[i] = idx[i];
     }
     if (!ret && nvc_br_left(&br))
         ret = NVC_ERR_CORRUPT; /* bytes after the last payload */
+    if (!ret && zs) {
+        nvc_decoder_emit_symbols(dec, zs, nz);
+        if (ys)
+            nvc_decoder_emit_symbols(dec, ys, ny);
+    }
+    free(zs);
+    free(ys);
+    free(idx);
     if (ret == NVC_ERR_CORRUPT)
         nvc_log(lg, NVC_LOG_ERROR, "image codec: corrupt packet");
     const double t2 = now_ms();

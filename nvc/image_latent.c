@@ -69,7 +69,7 @@ static int code_step(const NvcImgInt *ii, const NvcCondTables *ct, const NvcImgS
  * (y, z given) picks the symbols; decoding reads them from br. */
 static int walk(const NvcImgInt *ii, const NvcCondTables *ct, int q, const float *y, const float *z,
                 const NvcImgLatentDims *d, NvcByteWriter *bw, NvcByteReader *br, double *bits_z, double *bits_y,
-                int64_t *yq8)
+                int64_t *yq8, int32_t *z_out)
 {
     if (q < 0 || q >= NVC_INT_QLEVELS)
         return NVC_ERR(EINVAL);
@@ -82,6 +82,8 @@ static int walk(const NvcImgInt *ii, const NvcCondTables *ct, int q, const float
             zs[i] = round_sym(z[i]);
     if (!ret)
         ret = code_z(ii, ct, q, zs, d, bw, br, zs, bits_z);
+    if (!ret && z_out)
+        memcpy(z_out, zs, nz * sizeof(*zs));
     if (!ret)
         ret = nvc_img_int_hyper(ii, zs, d->h6, d->w6, h);
     memset(yq8, 0, (size_t)ii->M * n * sizeof(*yq8));
@@ -113,7 +115,7 @@ int nvc_img_latent_encode(const NvcImgInt *ii, const NvcCondTables *ct, int q, c
     int64_t *tmp = yq8 ? NULL : malloc((size_t)ii->M * d->h4 * d->w4 * sizeof(*tmp));
     if (!yq8 && !tmp)
         return NVC_ERR(ENOMEM);
-    int ret = walk(ii, ct, q, y, z, d, bw, NULL, &bz, &by, yq8 ? yq8 : tmp);
+    int ret = walk(ii, ct, q, y, z, d, bw, NULL, &bz, &by, yq8 ? yq8 : tmp, NULL);
     free(tmp);
     if (bits_z)
         *bits_z = bz;
@@ -123,7 +125,7 @@ int nvc_img_latent_encode(const NvcImgInt *ii, const NvcCondTables *ct, int q, c
 }
 
 int nvc_img_latent_decode(const NvcImgInt *ii, const NvcCondTables *ct, int q, NvcByteReader *br,
-                          const NvcImgLatentDims *d, int64_t *yq8)
+                          const NvcImgLatentDims *d, int64_t *yq8, int32_t *z_out)
 {
-    return walk(ii, ct, q, NULL, NULL, d, NULL, br, NULL, NULL, yq8);
+    return walk(ii, ct, q, NULL, NULL, d, NULL, br, NULL, NULL, yq8, z_out);
 }

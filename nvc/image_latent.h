@@ -29,9 +29,10 @@ int nvc_img_latent_encode(const NvcImgInt *ii, const NvcCondTables *ct, int q, c
                           const NvcImgLatentDims *d, NvcByteWriter *bw, double *bits_z, double *bits_y,
                           int64_t *yq8);
 
-/* Decode what nvc_img_latent_encode wrote: yq8 (M, h4, w4) in Q8.
- * NVC_ERR_CORRUPT for damaged payloads. */
+/* Decode what nvc_img_latent_encode wrote: yq8 (M, h4, w4) in Q8 and, when
+ * z_out is not NULL, the z_hat symbols (Cz, h6, w6). NVC_ERR_CORRUPT for
+ * damaged payloads. */
 int nvc_img_latent_decode(const NvcImgInt *ii, const NvcCondTables *ct, int q, NvcByteReader *br,
-                          const NvcImgLatentDims *d, int64_t *yq8);
+                          const NvcImgLatentDims *d, int64_t *yq8, int32_t *z_out);
 
 #endif /* NVC_NVC_IMAGE_LATENT_H */

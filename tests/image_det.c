@@ -88,7 +88,7 @@ int main(int argc, char **argv)
         hash(bw.buf, bw.sz);
         NvcByteReader br;
         nvc_br_init(&br, bw.buf, bw.sz);
-        CHECK(nvc_img_latent_decode(ii, &ct, qs[t], &br, &d, d8) == 0);
+        CHECK(nvc_img_latent_decode(ii, &ct, qs[t], &br, &d, d8, NULL) == 0);
         CHECK(nvc_br_left(&br) == 0);
         CHECK(!memcmp(e8, d8, ny * sizeof(int64_t)));
         hash(d8, ny * sizeof(int64_t));

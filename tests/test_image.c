@@ -246,6 +246,40 @@ static int decode(const NvcStreamConfig *cfg, const NvcData *pkt, int threads, N
     return ret;
 }
 
+typedef struct Symbols {
+    int32_t *v;
+    size_t n, cap;
+} Symbols;
+
+static void collect(void *opaque, const int32_t *v, size_t n)
+{
+    Symbols *sy = opaque;
+    if (sy->n + n > sy->cap) {
+        sy->cap = 2 * (sy->n + n);
+        sy->v = realloc(sy->v, sy->cap * sizeof(*sy->v));
+        ck_assert_ptr_nonnull(sy->v);
+    }
+    memcpy(sy->v + sy->n, v, n * sizeof(*v));
+    sy->n += n;
+}
+
+/* Decode with the symbols hook: what the conformance md5 covers. */
+static void decode_symbols(const NvcStreamConfig *cfg, const NvcData *pkt, int threads, Symbols *sy)
+{
+    NvcDecoderSettings s;
+    nvc_decoder_default_settings(&s);
+    s.n_threads = threads;
+    s.symbols = collect;
+    s.symbols_opaque = sy;
+    NvcDecoder *dec;
+    ck_assert_int_eq(nvc_decoder_open(&dec, cfg, &s), 0);
+    ck_assert_int_eq(nvc_decoder_send_packet(dec, pkt), 0);
+    NvcPicture out;
+    ck_assert_int_eq(nvc_decoder_get_picture(dec, &out), 0);
+    nvc_picture_unref(&out);
+    nvc_decoder_close(&dec);
+}
+
 static double psnr(const NvcPicture *a, const NvcPicture *b)
 {
     double se = 0, n = 0;
@@ -330,6 +364,23 @@ START_TEST(test_threads)
     ck_assert_int_eq(decode(&c1, &p1, 1, &o1), 0);
     ck_assert_int_eq(decode(&c1, &p1, 2, &o2), 0);
     ck_assert(same_pixels(&o1, &o2));
+    /* the same symbols at 1 and 2 threads: z_hat (Cz, 3, 4), then the
+     * latent (M, 12, 16) of the 256x192 padded picture */
+    Symbols s1 = { 0 }, s2 = { 0 };
+    decode_symbols(&c1, &p1, 1, &s1);
+    decode_symbols(&c1, &p1, 2, &s2);
+    NvcImgModelFile f;
+    ck_assert_int_eq(nvc_image_model_load(&f, NULL), 0);
+    ck_assert_uint_eq(s1.n, (size_t)f.cfg.Cz * 3 * 4 + (size_t)f.cfg.M * 12 * 16);
+    nvc_img_file_free(&f);
+    ck_assert_uint_eq(s1.n, s2.n);
+    ck_assert_int_eq(memcmp(s1.v, s2.v, s1.n * sizeof(*s1.v)), 0);
+    int nonzero = 0;
+    for (size_t i = 0; i < s1.n; i++)
+        nonzero += s1.v[i] != 0;
+    ck_assert_int_gt(nonzero, 0);
+    free(s1.v);
+    free(s2.v);
     nvc_picture_unref(&o1);
     nvc_picture_unref(&o2);
     nvc_data_unref(&p1);
