@@ -30,6 +30,14 @@ EXTRA_DIST += bench/nn_torch.py
 # The RD benchmark script (nvc-rd on the shared clips; see its header).
 EXTRA_DIST += bench/rd.sh
 
+# Learned image codec: bench/bench_image [--threads N] [--q Q] [PICTURE.png]
+EXTRA_PROGRAMS += bench/bench_image
+bench_PROGS += bench/bench_image
+bench_bench_image_SOURCES = bench/bench_image.c
+bench_bench_image_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+bench_bench_image_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+bench_bench_image_LDFLAGS = $(OPENMP_CFLAGS)
+
 # INR codecs: bench/bench_inr STREAM.nvc (decode fps, fraction of the SGEMM peak), or
 # bench/bench_inr [--codec hnerv|nervpp] [--size WxH] [--params N] (synthetic network, also training)
 EXTRA_PROGRAMS += bench/bench_inr

@@ -8,10 +8,12 @@
 
 #include "codec/codec_internal.h"
 #include "codec/internal.h"
+#include "nvc/image_codec.h"
 
 extern const NvcCodecImpl nvc_hnerv_codec, nvc_nervpp_codec; /* inr/plugin.c */
 
 const NvcCodecImpl *const nvc_codec_list[] = {
+    &nvc_codec_image,
     &nvc_hnerv_codec,
     &nvc_nervpp_codec,
     NULL,

@@ -59,12 +59,14 @@ else
     case $f in */gen_tables.c) continue ;; esac
     libsrc="$libsrc ${f#"$src"/}"
   done
-  if pkg-config --exists libavformat libavcodec libavutil 2>/dev/null; then
+  if pkg-config --exists libavformat libavcodec libavutil libavfilter libswscale 2>/dev/null; then
     echo "#define NVC_HAVE_FFMPEG 1" >>"$cfg"
-    flags="$flags $(pkg-config --cflags libavformat libavcodec libavutil)"
-    libs="$libs $(pkg-config --libs libavformat libavcodec libavutil)"
+    flags="$flags $(pkg-config --cflags libavformat libavcodec libavutil libavfilter libswscale)"
+    libs="$libs $(pkg-config --libs libavformat libavcodec libavutil libavfilter libswscale)"
+    libsrc=$(echo "$libsrc" | sed 's| codec/noffmpeg.c||')  # its stand-ins are for builds without FFmpeg
   else
-    libsrc=$(echo "$libsrc" | sed 's| codec/matroska.c||')
+    libsrc=$(echo "$libsrc" | sed 's| codec/matroska.c||; s| codec/lav.c||; s| codec/lavf_in.c||;
+                                   s| codec/lavf_out.c||; s| codec/filter.c||')
   fi
   if pkg-config --exists libpng 2>/dev/null; then
     echo "#define NVC_HAVE_PNG 1" >>"$cfg"
@@ -89,10 +91,13 @@ suffix=.o
 for f in $libsrc; do
   o=$top/obj/$(echo "${f%.c}" | tr / _)$suffix
   objs="$objs $o"
-  if [ -n "$newest_h" ] || [ ! -f "$o" ] || [ "$src/$f" -nt "$o" ]; then
+  if [ -n "$newest_h" ] || [ ! -f "$o" ] || [ "$src/$f" -nt "$o" ] ||
+     { [ "$f" = nvc/image_weights.c ] && [ "$src/models/image-v1.nvcm" -nt "$o" ]; }; then
     echo "  CC $f"
+    def=""  # the image codec's built-in model (nvc/local.mk passes the same define)
+    [ "$f" != nvc/image_weights.c ] || def="-DNVC_IMAGE_MODEL_FILE=\"$src/models/image-v1.nvcm\""
     # shellcheck disable=SC2086
-    $cc $flags -I"$inc" -I"$src" -I"$src/include" -c "$src/$f" -o "$o"
+    $cc $flags $def -I"$inc" -I"$src" -I"$src/include" -c "$src/$f" -o "$o"
   fi
 done
 touch "$top/obj/.stamp"

@@ -1,0 +1,71 @@
+# Learned image (intra) codec and, later, the conditional video codec:
+# models on the nn engine, integer prior networks, training data, codecs.
+libnvc_core_la_SOURCES += \
+	nvc/image_model.h \
+	nvc/image_model.c \
+	nvc/image_config.c \
+	nvc/image_vq.h \
+	nvc/image_vq.c \
+	nvc/image_int.h \
+	nvc/image_int.c \
+	nvc/image_latent.h \
+	nvc/image_latent.c \
+	nvc/image_file.h \
+	nvc/image_file.c \
+	nvc/image_export.h \
+	nvc/image_export.c \
+	nvc/train_data.h \
+	nvc/train_data.c \
+	nvc/image_codec.h \
+	nvc/image_codec.c
+
+# The shipped model, assembled into the library (.incbin): a library of its
+# own for the define, rebuilt when the model file changes.
+NVC_IMAGE_MODEL = models/image-v1.nvcm
+noinst_LTLIBRARIES += nvc/libnvcimgweights.la
+nvc_libnvcimgweights_la_SOURCES = nvc/image_weights.c
+nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs_top_srcdir)/$(NVC_IMAGE_MODEL)"'
+# (a variable as target: automake would take a literal one as replacing its compile rule)
+NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-image_weights.lo
+$(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL)
+libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
+EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh \
+	bench/image_kodak_report.py
+
+# nvc-train links the internal library (the nn engine and the models).
+bin_PROGRAMS += tools/nvc-train
+tools_nvc_train_SOURCES = tools/nvc-train.c
+tools_nvc_train_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+tools_nvc_train_LDADD = tools/libtoolcommon.la libnvc_core.la $(NVC_DEP_LIBS)
+tools_nvc_train_LDFLAGS = $(OPENMP_CFLAGS)
+dist_man_MANS += doc/man/nvc-train.1
+
+if HAVE_CHECK
+check_PROGRAMS += tests/test_image
+tests_test_image_SOURCES = tests/test_image.c tests/common.h
+tests_test_image_CFLAGS = $(TEST_CFLAGS)
+tests_test_image_LDADD = $(TEST_LDADD)
+TESTS += tests/test_image
+
+check_PROGRAMS += tests/test_image_model
+tests_test_image_model_SOURCES = tests/test_image_model.c tests/common.h
+tests_test_image_model_CFLAGS = $(TEST_CFLAGS)
+tests_test_image_model_LDADD = $(TEST_LDADD)
+TESTS += tests/test_image_model
+endif
+
+# The probability path gives the same bytes and symbols at -O0, -O2, -O3
+# -march=native -ffp-contract=fast, -ffast-math, clang, 1-3 OpenMP threads.
+TESTS += tests/image_determinism.sh
+EXTRA_DIST += tests/image_determinism.sh tests/image_det.c
+
+# Fuzz target of the image decoder (tests/fuzz/fuzz_image.c); `make check`
+# replays its corpus tests/fuzz/corpus/image.
+check_PROGRAMS += tests/fuzz/replay_image
+tests_fuzz_replay_image_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_image.c
+tests_fuzz_replay_image_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"image"'
+tests_fuzz_replay_image_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+tests_fuzz_replay_image_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+tests_fuzz_replay_image_LDFLAGS = $(OPENMP_CFLAGS)
+TESTS += tests/fuzz/replay_image
+EXTRA_DIST += tests/fuzz/fuzz_image.c conformance/image
