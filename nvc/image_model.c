@@ -684,10 +684,18 @@ static void quantize_step(NvcImgModel *m, NvcNn *nn, int i)
     op->round_forward(nn, a->rnd[i], a->diff[i], n);
     op->add_forward(nn, a->yh[i], a->rnd[i], a->ctr[i], n);
     op->mul_forward(nn, a->yhm[i], a->yh[i], m->mask[i], n);
+}
+
+/* The latent decoded before step i (1..3): what step i's context network
+ * reads, so it must exist before ctx_fwd(i), as in the codec. */
+static void sofar_step(NvcImgModel *m, NvcNn *nn, int i)
+{
+    NvcImgActs *a = &m->a;
+    const size_t n = (size_t)m->B * m->cfg.M * (m->H / 16) * (m->W / 16);
     if (i == 1)
-        op->tensor_copy(nn, a->sofar[1], a->yhm[0], n);
-    else if (i > 1)
-        op->add_forward(nn, a->sofar[i], a->sofar[i - 1], a->yhm[i - 1], n);
+        nn->ops->tensor_copy(nn, a->sofar[1], a->yhm[0], n);
+    else
+        nn->ops->add_forward(nn, a->sofar[i], a->sofar[i - 1], a->yhm[i - 1], n);
 }
 
 /* Rate of y under the combined parameters of the four steps; noise (train)
@@ -768,6 +776,7 @@ static void gmm_forward(NvcImgModel *m, NvcNn *nn, int train, uint64_t seed)
     conv_fwd(nn, a->prm[0], a->hs_r[4], &m->p.p0, B, c->P, h4, w4, m->E, 1, 1, 0, 1);
     quantize_step(m, nn, 0);
     for (int i = 1; i < 4; i++) {
+        sofar_step(m, nn, i);
         ctx_fwd(m, nn, i);
         quantize_step(m, nn, i);
     }

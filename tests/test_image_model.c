@@ -121,6 +121,35 @@ START_TEST(test_gradients_rate)
 }
 END_TEST
 
+/* The loss of a batch depends on that batch only: the four-part context
+ * steps read the latent decoded so far of the same forward pass, never what
+ * an earlier batch left in the activations (they once did). */
+START_TEST(test_forward_is_pure)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcImgConfig c;
+    tiny(&c, NVC_IMG_PRIOR_GMM, 0);
+    const int q[2] = { 10, 50 };
+    NvcImgModel *m = make(nn, &c, q);
+    const size_t n = 2 * 3 * 64 * 64;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+    ck_assert(x && y);
+    fill_input(x, (int)n);
+    for (size_t i = 0; i < n; i++)
+        y[i] = 1.0f - x[(i * 7919) % n];
+    const double l0 = loss(m, nn, q);
+    ck_assert_int_eq(nvc_nn_upload(nn, m->a.x, y, n), 0);
+    ck_assert(loss(m, nn, q) != l0);
+    ck_assert_int_eq(nvc_nn_upload(nn, m->a.x, x, n), 0);
+    ck_assert_double_eq(loss(m, nn, q), l0);
+    free(x);
+    free(y);
+    nvc_img_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
 /* Steps on one batch lower its loss; the result does not depend on threads. */
 static void learn(enum NvcImgPrior prior, float *out_loss, int threads)
 {
@@ -163,6 +192,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_gradients_distortion);
     tcase_add_test(tc, test_gradients_rate);
+    tcase_add_test(tc, test_forward_is_pure);
     tcase_add_test(tc, test_learn);
     suite_add_tcase(s, tc);
     return s;
