@@ -17,7 +17,15 @@ libnvc_core_la_SOURCES += \
 	nvc/train_data.h \
 	nvc/train_data.c \
 	nvc/image_codec.h \
-	nvc/image_codec.c
+	nvc/image_codec.c \
+	nvc/video_flow.h \
+	nvc/video_flow.c \
+	nvc/video_prior.h \
+	nvc/video_prior.c \
+	nvc/video_model.h \
+	nvc/video_model.c \
+	nvc/video_data.h \
+	nvc/video_data.c
 
 # The shipped model, assembled into the library (.incbin): a library of its
 # own for the define, rebuilt when the model file changes.
@@ -45,6 +53,12 @@ tests_test_image_SOURCES = tests/test_image.c tests/common.h
 tests_test_image_CFLAGS = $(TEST_CFLAGS)
 tests_test_image_LDADD = $(TEST_LDADD)
 TESTS += tests/test_image
+
+check_PROGRAMS += tests/test_video_model
+tests_test_video_model_SOURCES = tests/test_video_model.c tests/common.h
+tests_test_video_model_CFLAGS = $(TEST_CFLAGS)
+tests_test_video_model_LDADD = $(TEST_LDADD)
+TESTS += tests/test_video_model
 
 check_PROGRAMS += tests/test_image_model
 tests_test_image_model_SOURCES = tests/test_image_model.c tests/common.h

@@ -1,0 +1,257 @@
+/*
+ * The video P-frame model (nvc/video_model.h) on a tiny configuration:
+ * - the classic flow recovers a known sub-pixel translation of a real frame;
+ * - the backward pass against central finite differences of the training
+ *   loss where the loss is smooth in a parameter: decoder-side tensors under
+ *   the distortion over a two-frame chain (the second frame's gradient flows
+ *   back into the first through the decoded feature), prior tensors under
+ *   the rate (lambda ~ 0);
+ * - training on chains of a real clip lowers the loss, and gives the same
+ *   bits on 1 and 2 threads.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "tests/common.h"
+
+#include <math.h>
+
+#include "nvc/video_data.h"
+#include "nvc/video_flow.h"
+#include "nvc/video_model.h"
+
+#define S 64
+
+static void tiny(NvcVidConfig *c, float lambda)
+{
+    nvc_vid_config_default(c);
+    c->g1 = 4, c->g2 = 6, c->g4 = 8, c->g8 = 8, c->M = 8, c->Cz = 4, c->P = 8;
+    c->cm = 4, c->Mm = 4, c->Czm = 4, c->Pm = 8;
+    if (lambda > 0)
+        c->lambda_min = c->lambda_max = lambda;
+}
+
+/* B chains of F frames (F, B, 3, S, S) from a real clip. */
+static void load_chains(float *out, int B, int F, uint64_t seed)
+{
+    NvcVidClipSet set = { 0 };
+    NvcVidClipOptions o;
+    nvc_vid_clip_options_default(&o);
+    o.max_frames = 8;
+    o.min_side = S;
+    ck_assert_int_eq(nvc_vid_clips_add(&set, test_data_path("video/foreman_qcif_176x144_30fps_10f_raw.y4m"), &o), 0);
+    ck_assert_int_eq(set.n, 1);
+    ck_assert_int_eq(set.clip[0].n, 8);
+    uint64_t rng = seed;
+    ck_assert_int_eq(nvc_vid_clips_chains(&set, out, B, F, S, &rng), 0);
+    ck_assert_int_eq(nvc_vid_clips_chains(&set, out, B, 9, S, &rng), NVC_ERR(EINVAL));
+    nvc_vid_clips_free(&set);
+}
+
+START_TEST(test_flow)
+{
+    float *f = malloc(sizeof(float) * 3 * S * S * 2);
+    load_chains(f, 1, 2, 7);
+    float *g = malloc(sizeof(float) * S * S * 4), *fl = g + 2 * S * S;
+    nvc_vid_gray(f, S, S, g);
+    /* cur(x, y) = ref(x + 1.5, y - 0.75): the flow is (1.5, -0.75) */
+    for (int i = 0; i < S * S; i++)
+        fl[i] = 1.5f, fl[S * S + i] = -0.75f;
+    nvc_vid_flow_warp(g, fl, S, S, g + S * S);
+    float *est = malloc(sizeof(float) * 2 * S * S);
+    ck_assert_int_eq(nvc_vid_flow(g + S * S, g, S, S, est), 0);
+    double ex = 0, ey = 0;
+    int n = 0;
+    for (int y = 8; y < S - 8; y++)
+        for (int x = 8; x < S - 8; x++, n++) {
+            ex += est[y * S + x], ey += est[S * S + y * S + x];
+        }
+    ex /= n, ey /= n;
+    ck_assert_msg(fabs(ex - 1.5) < 0.2 && fabs(ey + 0.75) < 0.2, "mean flow (%g, %g)", ex, ey);
+    /* real motion: warping by the estimate predicts better than no motion */
+    float *g2 = malloc(sizeof(float) * 3 * S * S);
+    nvc_vid_gray(f + 3 * S * S, S, S, g2);
+    ck_assert_int_eq(nvc_vid_flow(g2, g, S, S, est), 0);
+    nvc_vid_flow_warp(g, est, S, S, g2 + S * S);
+    double e0 = 0, e1 = 0;
+    for (int i = 0; i < S * S; i++) {
+        e0 += (g[i] - g2[i]) * (g[i] - g2[i]);
+        e1 += (g2[S * S + i] - g2[i]) * (g2[S * S + i] - g2[i]);
+    }
+    ck_assert_msg(e1 < e0, "warped error %g, unwarped %g", e1, e0);
+    free(f), free(g), free(est), free(g2);
+}
+END_TEST
+
+static NvcVidModel *make(NvcNn *nn, const NvcVidConfig *c, int T, const int *q)
+{
+    static NvcVidModel m;
+    NvcLrSchedule sch = { 1e-3f, 0, 0, 0 };
+    ck_assert_int_eq(nvc_vid_create(&m, nn, c, 2, T, S, S, 1, sch, 3), 0);
+    m.me_on_source = 1; /* a flow that does not move with the parameters */
+    float *x = malloc(sizeof(float) * (T + 1) * 2 * 3 * S * S);
+    load_chains(x, 2, T + 1, 11);
+    ck_assert_int_eq(nvc_vid_set_chain(&m, nn, x, x + 2 * 3 * S * S), 0);
+    free(x);
+    ck_assert_int_eq(nvc_vid_set_quality(&m, nn, q), 0);
+    return &m;
+}
+
+static double loss(NvcVidModel *m, NvcNn *nn)
+{
+    NvcVidStats st;
+    ck_assert_int_eq(nvc_vid_forward_backward(m, nn, 5, &st), 0);
+    return st.loss;
+}
+
+/* d loss / d tensor[name] at its three largest gradients. */
+static void check_tensor(NvcVidModel *m, NvcNn *nn, const char *name, float rel)
+{
+    int t = nvc_arena_find(&m->params, name);
+    ck_assert_msg(t >= 0, "no tensor %s", name);
+    const NvcTensorInfo *ti = &m->params.t[t];
+    float *g = malloc(ti->numel * sizeof(float));
+    const double l0 = loss(m, nn);
+    ck_assert_int_eq(nvc_nn_download(nn, g, m->gbuf + ti->offset, ti->numel), 0);
+    size_t idx[3] = { 0, 0, 0 };
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < ti->numel; i++)
+            if ((k < 1 || i != idx[0]) && (k < 2 || i != idx[1]) && fabsf(g[i]) >= fabsf(g[idx[k]]) &&
+                (k < 1 || fabsf(g[i]) <= fabsf(g[idx[k - 1]])))
+                idx[k] = i;
+    ck_assert_msg(g[idx[0]] != 0.0f, "%s: no gradient", name);
+    for (int k = 0; k < 3; k++) {
+        float *p = m->pbuf + ti->offset + idx[k], v;
+        ck_assert_int_eq(nvc_nn_download(nn, &v, p, 1), 0);
+        const float eps = rel * fmaxf(fabsf(v), 0.1f);
+        float vp = v + eps, vm = v - eps;
+        nvc_nn_upload(nn, p, &vp, 1);
+        double lp = loss(m, nn);
+        nvc_nn_upload(nn, p, &vm, 1);
+        double lm = loss(m, nn);
+        nvc_nn_upload(nn, p, &v, 1);
+        double fd = (lp - lm) / (2.0 * eps), an = g[idx[k]];
+        /* the loss is a float sum: about 1e-7 of it is noise */
+        double tol = 0.05 * fmax(fabs(fd), fabs(an)) + 4e-7 * fabs(l0) / eps;
+        if (getenv("NVC_TEST_VERBOSE"))
+            fprintf(stderr, "%s[%zu]: fd %g backward %g (tolerance %g)\n", name, idx[k], fd, an, tol);
+        ck_assert_msg(fabs(fd - an) <= tol, "%s[%zu]: finite difference %g, backward %g", name, idx[k], fd, an);
+    }
+    free(g);
+}
+
+START_TEST(test_gradients_distortion)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 12, 50 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    check_tensor(m, nn, "dec.out.weight", 1e-2f);
+    check_tensor(m, nn, "dec.feat.weight", 1e-2f);
+    check_tensor(m, nn, "dec.f2.weight", 1e-2f);
+    check_tensor(m, nn, "dec.2.conv.weight", 1e-2f);
+    check_tensor(m, nn, "q_dec", 1e-2f);
+    check_tensor(m, nn, "cx.1.weight", 1e-2f);
+    check_tensor(m, nn, "fx.0.weight", 1e-2f);   /* frame 2 reads frame 1's decoded feature */
+    check_tensor(m, nn, "adapt.weight", 1e-2f);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+START_TEST(test_gradients_rate)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 1e-9f);
+    const int q[2] = { 3, 40 };
+    NvcVidModel *m = make(nn, &c, 1, q);
+    check_tensor(m, nn, "y.z_scale", 1e-2f);
+    check_tensor(m, nn, "mv.z_scale", 1e-2f);
+    check_tensor(m, nn, "y.ctx.3.out.weight", 1e-3f);
+    check_tensor(m, nn, "mv.ctx.3.out.bias", 1e-3f);
+    check_tensor(m, nn, "y.ctx.3.mid.weight", 1e-3f);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+/* A forward pass depends on its inputs only: nothing of the previous batch
+ * (e.g. the four-part "decoded so far" tensors) may leak into it. */
+START_TEST(test_forward_is_pure)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 30, 31 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    const double l0 = loss(m, nn);
+    float *x = malloc(sizeof(float) * 3 * 2 * 3 * S * S);
+    float *y = malloc(sizeof(float) * 3 * 2 * 3 * S * S);
+    load_chains(x, 2, 3, 11); /* the chain make() set */
+    load_chains(y, 2, 3, 99);
+    ck_assert_int_eq(nvc_vid_set_chain(m, nn, y, y + 2 * 3 * S * S), 0);
+    ck_assert(loss(m, nn) != l0);
+    ck_assert_int_eq(nvc_vid_set_chain(m, nn, x, x + 2 * 3 * S * S), 0);
+    ck_assert_float_eq(loss(m, nn), l0);
+    free(x);
+    free(y);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+static void learn(float *out_loss, int threads)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, threads, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 20, 60 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    m->me_on_source = 0;
+    NvcVidStats st;
+    double first = 0, last = 0;
+    for (int s = 0; s < 30; s++) {
+        ck_assert_int_eq(nvc_vid_train_step(m, nn, (uint64_t)s, &st), 0);
+        if (!s)
+            first = st.loss;
+        last = st.loss;
+    }
+    if (getenv("NVC_TEST_VERBOSE"))
+        fprintf(stderr, "loss %g -> %g (psnr %.2f dB, %.3f bpp)\n", first, last, st.psnr, st.bpp);
+    ck_assert_msg(last < 0.85 * first, "loss %g -> %g", first, last);
+    *out_loss = (float)last;
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+
+START_TEST(test_learn)
+{
+    float l1, l2;
+    learn(&l1, 1);
+    learn(&l2, 2);
+    ck_assert_float_eq(l1, l2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("video_model");
+    TCase *tc = tcase_create("video_model");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_flow);
+    tcase_add_test(tc, test_gradients_distortion);
+    tcase_add_test(tc, test_gradients_rate);
+    tcase_add_test(tc, test_forward_is_pure);
+    tcase_add_test(tc, test_learn);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return test_run_suite(suite());
+}
