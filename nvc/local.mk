@@ -25,7 +25,9 @@ libnvc_core_la_SOURCES += \
 	nvc/video_model.h \
 	nvc/video_model.c \
 	nvc/video_data.h \
-	nvc/video_data.c
+	nvc/video_data.c \
+	nvc/video_intra.h \
+	nvc/video_intra.c
 
 # The shipped model, assembled into the library (.incbin): a library of its
 # own for the define, rebuilt when the model file changes.
@@ -37,11 +39,12 @@ nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs
 NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-image_weights.lo
 $(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL)
 libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
+EXTRA_DIST += nvc/VIDEO.md
 EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh
 
 # nvc-train links the internal library (the nn engine and the models).
 bin_PROGRAMS += tools/nvc-train
-tools_nvc_train_SOURCES = tools/nvc-train.c
+tools_nvc_train_SOURCES = tools/nvc-train.c tools/nvc-train-video.c tools/train_video.h
 tools_nvc_train_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 tools_nvc_train_LDADD = tools/libtoolcommon.la libnvc_core.la $(NVC_DEP_LIBS)
 tools_nvc_train_LDFLAGS = $(OPENMP_CFLAGS)
@@ -71,3 +74,7 @@ endif
 # -march=native -ffp-contract=fast, -ffast-math, clang, 1-3 OpenMP threads.
 TESTS += tests/image_determinism.sh
 EXTRA_DIST += tests/image_determinism.sh tests/image_det.c
+
+# nvc-train --model video: trains, checkpoints, resumes, rejects bad input.
+TESTS += tests/nvc-train-video.sh
+EXTRA_DIST += tests/nvc-train-video.sh models/video-v1.data.txt

@@ -16,6 +16,7 @@
 
 #include "nvc/video_data.h"
 #include "nvc/video_flow.h"
+#include "nvc/video_intra.h"
 #include "nvc/video_model.h"
 
 #define S 64
@@ -237,6 +238,39 @@ START_TEST(test_learn)
 }
 END_TEST
 
+/* Intra frames of the training chains: the image model at the chain's q (the
+ * snapshot image-v1 of this branch reaches only ~20 dB on foreman QCIF),
+ * 8-bit output, quality rising with q. */
+START_TEST(test_intra)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidIntra vi;
+    ck_assert_int_eq(nvc_vid_intra_open(&vi, nn, 2, S, S, NULL), 0);
+    const size_t n = (size_t)2 * 3 * S * S;
+    float *x = malloc(sizeof(float) * n * 2), *xh = malloc(sizeof(float) * n);
+    load_chains(x, 2, 2, 5);
+    const int q[2] = { 5, 60 }, bad[2] = { 5, 64 };
+    ck_assert_int_eq(nvc_vid_intra_code(&vi, nn, x, q, xh), 0);
+    double psnr[2];
+    for (int b = 0; b < 2; b++) {
+        double se = 0;
+        for (size_t i = 0; i < n / 2; i++) {
+            float v = xh[b * n / 2 + i];
+            ck_assert(v >= 0 && v <= 1 && fabsf(v * 255 - roundf(v * 255)) < 1e-3f);
+            se += (v - x[b * n / 2 + i]) * (v - x[b * n / 2 + i]);
+        }
+        psnr[b] = 10 * log10(1.0 / (se / (n / 2)));
+    }
+    ck_assert_msg(psnr[0] > 17 && psnr[1] > psnr[0] + 1, "PSNR %g at q 5, %g at q 60", psnr[0], psnr[1]);
+    ck_assert_int_eq(nvc_vid_intra_code(&vi, nn, x, bad, xh), NVC_ERR(EINVAL));
+    free(x);
+    free(xh);
+    nvc_vid_intra_close(&vi, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("video_model");
@@ -246,6 +280,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gradients_distortion);
     tcase_add_test(tc, test_gradients_rate);
     tcase_add_test(tc, test_forward_is_pure);
+    tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_learn);
     suite_add_tcase(s, tc);
     return s;
