@@ -27,7 +27,9 @@ libnvc_core_la_SOURCES += \
 	nvc/video_data.h \
 	nvc/video_data.c \
 	nvc/video_intra.h \
-	nvc/video_intra.c
+	nvc/video_intra.c \
+	nvc/video_int.h \
+	nvc/video_int.c
 
 # The shipped model, assembled into the library (.incbin): a library of its
 # own for the define, rebuilt when the model file changes.
