@@ -29,7 +29,9 @@ libnvc_core_la_SOURCES += \
 	nvc/video_intra.h \
 	nvc/video_intra.c \
 	nvc/video_int.h \
-	nvc/video_int.c
+	nvc/video_int.c \
+	nvc/video_file.h \
+	nvc/video_file.c
 
 # The shipped model, assembled into the library (.incbin): a library of its
 # own for the define, rebuilt when the model file changes.

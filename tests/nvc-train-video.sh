@@ -29,6 +29,13 @@ grep -q "resuming .* at step 3" "$tmp/err" || { fail "did not resume"; cat "$tmp
 grep -q "architecture from" "$tmp/err" || fail "architecture not read back"
 tail -n 1 "$tmp/log.csv" | grep -q '^4,' || { fail "log: last line is not step 4"; cat "$tmp/log.csv"; }
 
+# export: the model file, with the rate of both priors on calibration chains
+# shellcheck disable=SC2086
+"$tool" --model video --crop 64 -b 1 --chain 2 -t 1 -o "$tmp/v.ckpt" --export "$tmp/v.nvcm" --calib 2 \
+  --name tiny "$clip" 2>"$tmp/err" || { fail "export: status $?"; cat "$tmp/err"; }
+head -c 8 "$tmp/v.nvcm" | grep -q NVCVIDM1 || fail "export: not a video model file"
+grep -q "tiny (step 4)" "$tmp/err" && grep -q "bpp with the integer priors" "$tmp/err" || { fail "export report"; cat "$tmp/err"; }
+
 # bad input: status != 0 and one line on stderr
 bad() {
   what=$1; shift
@@ -43,6 +50,7 @@ bad "no training data" --model video
 bad "not found" --model video -o "$tmp/x.ckpt" "$tmp/missing.y4m"
 bad "no clip" --model video -o "$tmp/x.ckpt" --crop 1024 "$clip"
 bad "not recon or source" --model video --me flow "$clip"
+bad "no checkpoint to export" --model video -o "$tmp/none.ckpt" --export "$tmp/x.nvcm" "$clip"
 
 [ "$fails" -eq 0 ] || exit 1
 echo "nvc-train video: all checks passed"

@@ -18,6 +18,7 @@
 #include "nvc/image_latent.h"
 
 #include "nvc/video_data.h"
+#include "nvc/video_file.h"
 #include "nvc/video_flow.h"
 #include "nvc/video_int.h"
 #include "nvc/video_intra.h"
@@ -350,6 +351,74 @@ START_TEST(test_int_prior)
 }
 END_TEST
 
+static uint8_t *read_all(const char *path, size_t *sz)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    fseek(fp, 0, SEEK_END);
+    *sz = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    uint8_t *b = malloc(*sz);
+    ck_assert_uint_eq(fread(b, 1, *sz, fp), *sz);
+    fclose(fp);
+    return b;
+}
+
+/* Export: the model file parses back to the same bytes, keeps the float
+ * transforms and drops the float priors, and damaged or truncated files are
+ * rejected. */
+START_TEST(test_export)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 0, 63 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidClipSet set = { 0 };
+    NvcVidClipOptions o;
+    nvc_vid_clip_options_default(&o);
+    o.max_frames = 8;
+    ck_assert_int_eq(nvc_vid_clips_add(&set, test_data_path("video/foreman_qcif_176x144_30fps_10f_raw.y4m"), &o), 0);
+    char *dir = test_tmpdir(), path[4200];
+    snprintf(path, sizeof(path), "%s/v.nvcm", dir);
+    NvcVidExportStats es;
+    ck_assert_int_eq(nvc_vid_export(m, nn, &set, 2, "tiny", 7, path, &es, NULL), 0);
+    if (getenv("NVC_TEST_VERBOSE"))
+        fprintf(stderr, "export: %zu bytes, %.4f bpp float, %.4f bpp integer\n", es.bytes, es.bpp_float, es.bpp_int);
+    ck_assert_msg(fabs(es.bpp_int / es.bpp_float - 1) < 0.1, "bpp %g float, %g integer", es.bpp_float, es.bpp_int);
+    size_t sz;
+    uint8_t *buf = read_all(path, &sz);
+    ck_assert_uint_eq(sz, es.bytes);
+    NvcVidModelFile f;
+    ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), 0);
+    ck_assert_uint_eq(f.crc, es.crc);
+    ck_assert_str_eq(f.name, "tiny");
+    ck_assert_uint_eq(f.step, 7);
+    ck_assert_int_eq(f.cfg.M, c.M);
+    int has_dec = 0;
+    for (int i = 0; i < f.nt; i++) {
+        ck_assert(strncmp(f.t[i].name, "y.ctx", 5) && strncmp(f.t[i].name, "mv.hs", 5));
+        has_dec |= !strcmp(f.t[i].name, "dec.out.weight") || !strcmp(f.t[i].name, "y.ha.0.weight");
+    }
+    ck_assert(has_dec);
+    NvcByteWriter bw = { 0 };
+    ck_assert_int_eq(nvc_vid_file_write(&f, &bw), 0);
+    ck_assert_uint_eq(bw.sz, sz);
+    ck_assert(!memcmp(bw.buf, buf, sz));
+    nvc_bw_free(&bw);
+    nvc_vid_file_free(&f);
+    ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz - 9, NULL), NVC_ERR_CORRUPT);
+    buf[sz / 2] ^= 0x10;
+    ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), NVC_ERR_CORRUPT);
+    free(buf);
+    test_rmdir(dir);
+    nvc_vid_clips_free(&set);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("video_model");
@@ -361,6 +430,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_forward_is_pure);
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);
+    tcase_add_test(tc, test_export);
     tcase_add_test(tc, test_learn);
     suite_add_tcase(s, tc);
     return s;

@@ -17,6 +17,7 @@
 
 #include "nn/checkpoint.h"
 #include "nvc/video_data.h"
+#include "nvc/video_file.h"
 #include "nvc/video_intra.h"
 #include "nvc/video_model.h"
 #include "tools/common.h"
@@ -24,10 +25,10 @@
 
 typedef struct VOptions {
     NvcVidConfig cfg;
-    const char *ckpt, *log_path;
+    const char *ckpt, *log_path, *export_path, *name;
     const char **data;
     int ndata;
-    int crop, batch, chain, steps, warmup, save_every, threads, restart, quiet, intra_source, me_source;
+    int crop, batch, chain, steps, warmup, save_every, threads, restart, quiet, intra_source, me_source, calib;
     float lr, lr_min, clip;
     uint64_t seed;
     enum NvcNnBackend device;
@@ -42,6 +43,9 @@ static void usage(FILE *f)
             "or folders of them).\n"
             "  -o, --checkpoint FILE  checkpoint (default video.ckpt); an existing one is resumed\n"
             "      --restart          start from scratch even if the checkpoint exists\n"
+            "      --export MODEL     write the deployable model file from the checkpoint\n"
+            "      --calib N          export: calibration batches of chains (default 16)\n"
+            "      --name NAME        export: model name recorded in the file (default video-v1)\n"
             "      --list FILE        more DATA paths, one per line ('#' comments)\n"
             "      --widths A,B,C,D   feature widths at 1, 1/2, 1/4, 1/8 (default 24,48,64,64)\n"
             "      --latent M         residual latent channels, multiple of 4 (default 96)\n"
@@ -106,10 +110,12 @@ static float parse_float(const char *s, const char *what)
 
 static void parse_options(int argc, char **argv, VOptions *o)
 {
-    enum { O_RESTART = 256, O_LIST, O_WIDTHS, O_LATENT, O_MVLATENT, O_LAMBDA, O_CROP, O_CHAIN, O_INTRA, O_ME,
+    enum { O_RESTART = 256, O_EXPORT, O_CALIB, O_NAME, O_LIST, O_WIDTHS, O_LATENT, O_MVLATENT, O_LAMBDA, O_CROP, O_CHAIN, O_INTRA, O_ME,
            O_LR, O_LRMIN, O_WARMUP, O_CLIP, O_SAVE, O_MAXFRAMES, O_MAXSIDE, O_SEED, O_LOG, O_QUIET };
     static const struct option longopts[] = {
         { "checkpoint", required_argument, NULL, 'o' }, { "restart", no_argument, NULL, O_RESTART },
+        { "export", required_argument, NULL, O_EXPORT }, { "calib", required_argument, NULL, O_CALIB },
+        { "name", required_argument, NULL, O_NAME },
         { "list", required_argument, NULL, O_LIST }, { "widths", required_argument, NULL, O_WIDTHS },
         { "latent", required_argument, NULL, O_LATENT }, { "mv-latent", required_argument, NULL, O_MVLATENT },
         { "lambda", required_argument, NULL, O_LAMBDA }, { "crop", required_argument, NULL, O_CROP },
@@ -126,6 +132,8 @@ static void parse_options(int argc, char **argv, VOptions *o)
     nvc_vid_config_default(&o->cfg);
     nvc_vid_clip_options_default(&o->load);
     o->ckpt = "video.ckpt";
+    o->name = "video-v1";
+    o->calib = 16;
     o->crop = 128, o->batch = 2, o->chain = 3, o->steps = 20000, o->warmup = 200, o->save_every = 200;
     o->lr = 2e-4f, o->lr_min = 1e-5f, o->clip = 1.0f, o->seed = 1;
     int c;
@@ -133,6 +141,13 @@ static void parse_options(int argc, char **argv, VOptions *o)
         switch (c) {
         case 'o': o->ckpt = optarg; break;
         case O_RESTART: o->restart = 1; break;
+        case O_EXPORT: o->export_path = optarg; break;
+        case O_CALIB: o->calib = (int)tool_parse_int(optarg, "--calib", 1, 100000); break;
+        case O_NAME:
+            if (strlen(optarg) > NVC_VID_NAME_MAX)
+                tool_die("--name: longer than %d bytes", NVC_VID_NAME_MAX);
+            o->name = optarg;
+            break;
         case O_LIST: read_list(o, optarg); break;
         case O_WIDTHS:
             if (sscanf(optarg, "%d,%d,%d,%d", &o->cfg.g1, &o->cfg.g2, &o->cfg.g4, &o->cfg.g8) != 4)
@@ -270,12 +285,13 @@ static int load(const VOptions *o, NvcVidModel *m, NvcNn *nn, uint64_t *step)
     if (!h)
         return NVC_ERR(ENOMEM);
     NvcLogger lg = tool_logger();
-    int ret = nvc_checkpoint_load(o->ckpt, &m->params, h, h + n, h + 2 * n, step, &lg);
+    const int adam = m->opt.m != NULL;
+    int ret = nvc_checkpoint_load(o->ckpt, &m->params, h, adam ? h + n : NULL, adam ? h + 2 * n : NULL, step, &lg);
     if (!ret)
         ret = nvc_nn_upload(nn, m->pbuf, h, n);
-    if (!ret)
+    if (!ret && adam)
         ret = nvc_nn_upload(nn, m->opt.m, h + n, n);
-    if (!ret)
+    if (!ret && adam)
         ret = nvc_nn_upload(nn, m->opt.v, h + 2 * n, n);
     m->opt.step = (int)*step;
     free(h);
@@ -392,6 +408,28 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
     return tool_interrupted ? 130 : 0;
 }
 
+static int export_model(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const NvcVidConfig *cfg)
+{
+    NvcLrSchedule sched = { 0 };
+    NvcVidModel m;
+    int ret = nvc_vid_create(&m, nn, cfg, o->batch, o->chain, o->crop, o->crop, 0, sched, o->seed);
+    if (ret < 0)
+        tool_fail(ret, "cannot create the model");
+    uint64_t step = 0;
+    if ((ret = load(o, &m, nn, &step)) < 0)
+        tool_fail(ret, "%s: cannot read", o->ckpt);
+    NvcLogger lg = tool_logger();
+    NvcVidExportStats es;
+    if ((ret = nvc_vid_export(&m, nn, set, o->calib, o->name, step, o->export_path, &es, &lg)) < 0)
+        tool_fail(ret, "%s: export failed", o->export_path);
+    fprintf(stderr, "%s: %s: %s (step %" PRIu64 "), %zu bytes, crc %08x\n", tool_name, o->export_path, o->name, step,
+            es.bytes, es.crc);
+    fprintf(stderr, "%s: calibration chains: %.4f bpp with the float priors, %.4f bpp with the integer priors "
+            "(%+.2f%%)\n", tool_name, es.bpp_float, es.bpp_int, 100.0 * (es.bpp_int / es.bpp_float - 1.0));
+    nvc_vid_free(&m, nn);
+    return 0;
+}
+
 int tool_train_video(int argc, char **argv)
 {
     VOptions o;
@@ -403,7 +441,9 @@ int tool_train_video(int argc, char **argv)
     o.load.min_frames = o.chain + 1;
     NvcVidConfig cfg = o.cfg;
     struct stat st;
-    if (!o.restart && !stat(o.ckpt, &st) && read_cfg(o.ckpt, &cfg))
+    if (o.export_path && stat(o.ckpt, &st))
+        tool_die("%s: no checkpoint to export", o.ckpt);
+    if ((!o.restart || o.export_path) && !stat(o.ckpt, &st) && read_cfg(o.ckpt, &cfg))
         fprintf(stderr, "%s: architecture from %s.cfg\n", tool_name, o.ckpt);
     if (nvc_vid_config_check(&cfg, &lg) < 0)
         return 1;
@@ -419,7 +459,7 @@ int tool_train_video(int argc, char **argv)
     int ret = nvc_nn_create(&nn, o.device, o.threads, &lg);
     if (ret < 0)
         tool_fail(ret, "cannot start the %s backend", o.device == NVC_NN_CUDA ? "CUDA" : "CPU");
-    int rc = train(&o, nn, &set, &cfg);
+    int rc = o.export_path ? export_model(&o, nn, &set, &cfg) : train(&o, nn, &set, &cfg);
     nvc_nn_free(&nn);
     nvc_vid_clips_free(&set);
     free(o.data);
