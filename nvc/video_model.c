@@ -841,3 +841,118 @@ void nvc_vid_macs(const NvcVidConfig *c, double *enc, double *dec)
     *dec = mvdec + ctx + cdec + prior;
     *enc = *dec + mvenc + cenc;
 }
+
+/* ---- inference ---------------------------------------------------------------------------- */
+
+static int upload_q8(NvcNn *nn, float *dst, const int64_t *q8, size_t n)
+{
+    float *h = malloc(n * sizeof(float));
+    if (!h)
+        return NVC_ERR(ENOMEM);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (float)((double)q8[i] / 256.0);
+    int ret = nvc_nn_upload(nn, dst, h, n);
+    free(h);
+    return ret;
+}
+
+int nvc_vid_infer_motion_analysis(NvcVidModel *m, NvcNn *nn, const float *flow)
+{
+    const NvcVidConfig *c = &m->cfg;
+    NvcVidFrame *f = &m->f[0];
+    const int H = m->H, W = m->W;
+    int ret = nvc_nn_upload(nn, f->flow, flow, (size_t)2 * H * W);
+    if (ret < 0)
+        return ret;
+    conv_act(nn, f->me_c[0], f->me_a[0], f->flow, &m->p.me[0], 1, 2, H, W, c->cm, 3, 2);
+    conv_act(nn, f->me_c[1], f->me_a[1], f->me_a[0], &m->p.me[1], 1, c->cm, H / 2, W / 2, c->cm, 3, 2);
+    nn->ops->chanmul_forward(nn, f->me_q, f->me_a[1], m->s.qme, NULL, 1, c->cm, H / 4 * (W / 4), 1);
+    conv_act(nn, f->me_c[2], f->me_a[2], f->me_q, &m->p.me[2], 1, c->cm, H / 4, W / 4, c->cm, 3, 2);
+    conv_fwd(nn, f->me_c[3], f->me_a[2], &m->p.me[3], 1, c->cm, H / 8, W / 8, c->Mm, 3, 2);
+    nvc_vid_prior_hyper_analysis(nn, &m->mvL, &m->p.mvp, &f->mvp, f->me_c[3]);
+    return nvc_nn_error(nn);
+}
+
+int nvc_vid_infer_motion_synthesis(NvcVidModel *m, NvcNn *nn, const int64_t *mq8)
+{
+    const NvcVidConfig *c = &m->cfg;
+    NvcVidFrame *f = &m->f[0];
+    const int H = m->H, W = m->W;
+    int ret = upload_q8(nn, f->mvp.yhat, mq8, (size_t)c->Mm * (H / 16) * (W / 16));
+    if (ret < 0)
+        return ret;
+    rbu_fwd(nn, &f->md[0], f->mvp.yhat, &m->p.md[0], 1, c->Mm, c->cm, H / 16, W / 16);
+    rbu_fwd(nn, &f->md[1], f->md[0].out, &m->p.md[1], 1, c->cm, c->cm, H / 8, W / 8);
+    rbu_fwd(nn, &f->md[2], f->md[1].out, &m->p.md[2], 1, c->cm, c->cm, H / 4, W / 4);
+    nn->ops->chanmul_forward(nn, f->md_q, f->md[2].out, m->s.qmd, NULL, 1, c->cm, H / 2 * (W / 2), 1);
+    conv_fwd(nn, f->md_out, f->md_q, &m->p.md_out, 1, c->cm, H / 2, W / 2, 8, 3, 1);
+    nn->ops->pixel_shuffle_forward(nn, f->vhat, f->md_out, 1, 2, H / 2, W / 2, 2);
+    nn->ops->conv2d_forward(nn, f->v2, f->vhat, m->pool_w, NULL, 1, 2, H, W, 2, 2, 2, 0, 2);
+    nn->ops->conv2d_forward(nn, f->v4, f->v2, m->pool_w, NULL, 1, 2, H / 2, W / 2, 2, 2, 2, 0, 2);
+    return nvc_nn_error(nn);
+}
+
+void nvc_vid_infer_contexts(NvcVidModel *m, NvcNn *nn, int refresh)
+{
+    contexts_fwd(m, nn, &m->f[0], refresh);
+}
+
+void nvc_vid_infer_residual_analysis(NvcVidModel *m, NvcNn *nn)
+{
+    const NvcNnOps *op = nn->ops;
+    const NvcVidConfig *c = &m->cfg;
+    NvcVidFrame *f = &m->f[0];
+    const int H = m->H, W = m->W;
+    op->concat_forward(nn, f->ein[0], f->x, f->ctx[0], 1, 3, c->g1, H * W);
+    conv_act(nn, f->e_c[0], f->e_a[0], f->ein[0], &m->p.ce[0], 1, 3 + c->g1, H, W, c->g2, 3, 2);
+    op->chanmul_forward(nn, f->e1q, f->e_a[0], m->s.qe, NULL, 1, c->g2, H / 2 * (W / 2), 1);
+    op->concat_forward(nn, f->ein[1], f->e1q, f->ctx[1], 1, c->g2, c->g2, H / 2 * (W / 2));
+    conv_act(nn, f->e_c[1], f->e_a[1], f->ein[1], &m->p.ce[1], 1, 2 * c->g2, H / 2, W / 2, c->g4, 3, 2);
+    op->concat_forward(nn, f->ein[2], f->e_a[1], f->ctx[2], 1, c->g4, c->g4, H / 4 * (W / 4));
+    conv_act(nn, f->e_c[2], f->e_a[2], f->ein[2], &m->p.ce[2], 1, 2 * c->g4, H / 4, W / 4, c->g8, 3, 2);
+    conv_fwd(nn, f->e_c[3], f->e_a[2], &m->p.ce[3], 1, c->g8, H / 8, W / 8, c->M, 3, 2);
+    nvc_vid_prior_hyper_analysis(nn, &m->yL, &m->p.yp, &f->yp, f->e_c[3]);
+}
+
+int nvc_vid_infer_residual_synthesis(NvcVidModel *m, NvcNn *nn, const int64_t *yq8)
+{
+    const NvcNnOps *op = nn->ops;
+    const NvcVidConfig *c = &m->cfg;
+    NvcVidFrame *f = &m->f[0];
+    const NvcVidParams *p = &m->p;
+    const int H = m->H, W = m->W;
+    int ret = upload_q8(nn, f->yp.yhat, yq8, (size_t)c->M * (H / 16) * (W / 16));
+    if (ret < 0)
+        return ret;
+    rbu_fwd(nn, &f->cd[0], f->yp.yhat, &p->cd[0], 1, c->M, c->g8, H / 16, W / 16);
+    rbu_fwd(nn, &f->cd[1], f->cd[0].out, &p->cd[1], 1, c->g8, c->g4, H / 8, W / 8);
+    op->concat_forward(nn, f->d4in, f->cd[1].out, f->ctx[2], 1, c->g4, c->g4, H / 4 * (W / 4));
+    conv_act(nn, f->d4c, f->d4a, f->d4in, &p->cd_f4, 1, 2 * c->g4, H / 4, W / 4, c->g4, 3, 1);
+    rbu_fwd(nn, &f->cd[2], f->d4a, &p->cd[2], 1, c->g4, c->g2, H / 4, W / 4);
+    op->chanmul_forward(nn, f->d2q, f->cd[2].out, m->s.qd, NULL, 1, c->g2, H / 2 * (W / 2), 1);
+    op->concat_forward(nn, f->d2in, f->d2q, f->ctx[1], 1, c->g2, c->g2, H / 2 * (W / 2));
+    conv_act(nn, f->d2c, f->d2a, f->d2in, &p->cd_f2, 1, 2 * c->g2, H / 2, W / 2, c->g2, 3, 1);
+    conv_fwd(nn, f->dps_c, f->d2a, &p->cd_ps, 1, c->g2, H / 2, W / 2, 4 * c->g1, 1, 1);
+    op->pixel_shuffle_forward(nn, f->dps, f->dps_c, 1, c->g1, H / 2, W / 2, 2);
+    op->concat_forward(nn, f->dfin, f->dps, f->ctx[0], 1, c->g1, c->g1, H * W);
+    conv_act(nn, f->dfc, f->feat, f->dfin, &p->cd_feat, 1, 2 * c->g1, H, W, c->g1, 3, 1);
+    conv_fwd(nn, f->xhat, f->feat, &p->cd_out, 1, c->g1, H, W, 3, 3, 1);
+    return nvc_nn_error(nn);
+}
+
+int nvc_vid_infer_next(NvcVidModel *m, NvcNn *nn)
+{
+    const size_t nx = (size_t)3 * m->H * m->W, nf = (size_t)m->cfg.g1 * m->H * m->W;
+    float *h = malloc(nx * sizeof(float));
+    int ret = h ? nvc_nn_download(nn, h, m->f[0].xhat, nx) : NVC_ERR(ENOMEM);
+    for (size_t i = 0; i < nx && !ret; i++)
+        h[i] = h[i] < 0 ? 0 : h[i] > 1 ? 1 : h[i];
+    if (!ret)
+        ret = nvc_nn_upload(nn, m->s.x0, h, nx);
+    if (!ret)
+        memcpy(m->host_x0, h, nx * sizeof(float));
+    free(h);
+    if (!ret)
+        nn->ops->tensor_copy(nn, m->f[0].fref, m->f[0].feat, nf);
+    return ret ? ret : nvc_nn_error(nn);
+}

@@ -138,6 +138,25 @@ int nvc_vid_forward_backward(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidSta
 int nvc_vid_train_step(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidStats *st);
 int nvc_vid_eval(NvcVidModel *m, NvcNn *nn, NvcVidStats *st);
 
+/* ---- inference (the codec): a model with B = 1, T = 1, train = 0 ----------------------
+ * The float transforms around the integer-coded latents. State between
+ * frames: s.x0 holds the reference picture and f[0].fref the reference
+ * feature (nvc_vid_infer_next moves the decoded ones there). */
+
+/* Motion analysis of the flow (2, H, W) (host): the motion latent into
+ * f[0].me_c[3] and its hyper-latent into f[0].mvp.ha_c[2]. */
+int nvc_vid_infer_motion_analysis(NvcVidModel *m, NvcNn *nn, const float *flow);
+/* Decoded motion from the decoded motion latent mq8 (Mm, H/16, W/16) in Q8. */
+int nvc_vid_infer_motion_synthesis(NvcVidModel *m, NvcNn *nn, const int64_t *mq8);
+/* Temporal contexts; refresh: the reference feature is rebuilt from s.x0. */
+void nvc_vid_infer_contexts(NvcVidModel *m, NvcNn *nn, int refresh);
+/* Contextual analysis of f[0].x: y into f[0].e_c[3], z into f[0].yp.ha_c[2]. */
+void nvc_vid_infer_residual_analysis(NvcVidModel *m, NvcNn *nn);
+/* Reconstruction f[0].xhat and feature f[0].feat from the decoded latent yq8 (Q8). */
+int nvc_vid_infer_residual_synthesis(NvcVidModel *m, NvcNn *nn, const int64_t *yq8);
+/* The decoded picture, clamped to [0, 1], and feature become the references. */
+int nvc_vid_infer_next(NvcVidModel *m, NvcNn *nn);
+
 /* Multiply-accumulates per pixel of a P frame (decoder side, encoder side). */
 void nvc_vid_macs(const NvcVidConfig *c, double *enc, double *dec);
 

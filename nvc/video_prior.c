@@ -211,6 +211,12 @@ static void hyper_fwd(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorParams *
     (void)n6;
 }
 
+void nvc_vid_prior_hyper_analysis(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorParams *p, NvcVidPriorActs *a,
+                                  const float *y)
+{
+    hyper_fwd(nn, L, p, a, y);
+}
+
 static void hyper_bwd(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorParams *p, NvcVidPriorParams *g,
                       const NvcVidPriorActs *a, const NvcVidPriorActs *d, const float *y, float *dy)
 {

@@ -73,6 +73,10 @@ void nvc_vid_prior_set_quality(const NvcVidPrior *L, NvcNn *nn, const NvcVidPrio
 void nvc_vid_prior_forward(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorParams *p, NvcVidPriorActs *a,
                            const float *y, const float *ref, int train, uint64_t seed);
 
+/* Inference: z = h_a(y) into a->ha_c[2] only. */
+void nvc_vid_prior_hyper_analysis(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorParams *p, NvcVidPriorActs *a,
+                                  const float *y);
+
 /* Backward of the forward above: d->yhat and dbits (gradient of each bit)
  * in, gradients accumulated into g (parameters; the z scale rows of q[b]),
  * dy and dref (may be NULL). */

@@ -351,6 +351,152 @@ START_TEST(test_int_prior)
 }
 END_TEST
 
+/* A P-frame coding loop through the inference API and the integer priors:
+ * an encoder (1 thread) and a decoder (2 threads) with the same weights
+ * reconstruct bit-identical frames and features over a chain of 3 P frames
+ * (the first refreshing), so the reference chain cannot drift. */
+static double mse_of(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (a[i] - b[i]) * (a[i] - b[i]);
+    return s / n;
+}
+
+typedef struct Side {
+    NvcNn *nn;
+    NvcVidModel m;
+    int64_t *mref, *yref;
+} Side;
+
+static void side_open(Side *sd, const NvcVidConfig *c, int threads, const float *x0, int q)
+{
+    NvcLrSchedule none = { 0 };
+    ck_assert_int_eq(nvc_nn_create(&sd->nn, NVC_NN_CPU, threads, NULL), 0);
+    ck_assert_int_eq(nvc_vid_create(&sd->m, sd->nn, c, 1, 1, S, S, 0, none, 3), 0);
+    ck_assert_int_eq(nvc_vid_set_chain(&sd->m, sd->nn, x0, x0), 0);
+    ck_assert_int_eq(nvc_vid_set_quality(&sd->m, sd->nn, &q), 0);
+    sd->mref = calloc((size_t)c->Mm * (S / 16) * (S / 16), sizeof(int64_t));
+    sd->yref = calloc((size_t)c->M * (S / 16) * (S / 16), sizeof(int64_t));
+}
+
+static void side_close(Side *sd)
+{
+    nvc_vid_free(&sd->m, sd->nn);
+    nvc_nn_free(&sd->nn);
+    free(sd->mref);
+    free(sd->yref);
+}
+
+START_TEST(test_p_frame_loop)
+{
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q = 40, h4 = S / 16, w4 = S / 16;
+    const size_t nx = (size_t)3 * S * S, n = (size_t)S * S;
+    float *x = malloc(sizeof(float) * 4 * nx);
+    load_chains(x, 1, 4, 21);
+    Side e, d;
+    side_open(&e, &c, 1, x, q);
+    side_open(&d, &c, 2, x, q);
+    /* an untrained model's latents round to zero: larger analysis outputs
+     * give symbols of every size (the weights only need to match) */
+    const char *big_layers[4] = { "enc.3.weight", "enc.3.bias", "mv.enc.3.weight", "mv.enc.3.bias" };
+    for (int k = 0; k < 4; k++) {
+        const NvcTensorInfo *ti = &e.m.params.t[nvc_arena_find(&e.m.params, big_layers[k])];
+        for (size_t i = 0; i < ti->numel; i++) {
+            e.m.pbuf[ti->offset + i] *= 40.0f;
+            d.m.pbuf[ti->offset + i] *= 40.0f;
+        }
+    }
+    /* integer priors calibrated on one float pass */
+    NvcVidStats st;
+    ck_assert_int_eq(nvc_vid_eval(&e.m, e.nn, &st), 0);
+    NvcVidCalib cm, cy;
+    memset(&cm, 0, sizeof(cm));
+    memset(&cy, 0, sizeof(cy));
+    ck_assert_int_eq(nvc_vid_calib_update(e.nn, &e.m.mvL, &e.m.f[0].mvp, &cm), 0);
+    ck_assert_int_eq(nvc_vid_calib_update(e.nn, &e.m.yL, &e.m.f[0].yp, &cy), 0);
+    ck_assert_int_eq(nvc_vid_set_chain(&e.m, e.nn, x, x), 0); /* the eval moved nothing, but be plain */
+    NvcVidParams hp;
+    NvcArena a = e.m.params;
+    nvc_arena_bind(&a, e.m.pbuf);
+    nvc_vid_params(&a, &hp, &c);
+    NvcVidInt mvi, yi;
+    ck_assert_int_eq(nvc_vid_int_build(&mvi, &hp.mvp, c.Mm, c.Czm, c.Pm, &cm), 0);
+    ck_assert_int_eq(nvc_vid_int_build(&yi, &hp.yp, c.M, c.Cz, c.P, &cy), 0);
+    NvcCondTables ct;
+    ck_assert_int_eq(nvc_img_latent_tables(&yi.ii, &ct), 0);
+    const size_t nm = (size_t)c.Mm * h4 * w4, ny = (size_t)c.M * h4 * w4;
+    const size_t nmz = nm / c.Mm * c.Czm / 16, nyz = ny / c.M * c.Cz / 16;
+    float *fl = malloc(sizeof(float) * 4 * n), *hy = malloc(sizeof(float) * (ny + nyz + nm + nmz));
+    float *xe = malloc(sizeof(float) * nx), *xd = malloc(sizeof(float) * nx);
+    int64_t *q8 = malloc(sizeof(int64_t) * (nm + ny)), *r8 = malloc(sizeof(int64_t) * (nm + ny));
+    int64_t big = 0;
+    for (int t = 1; t <= 3; t++) {
+        const int refresh = t == 1;
+        /* encoder */
+        NvcByteWriter bw = { 0 };
+        nvc_vid_gray(x + t * nx, S, S, fl + 2 * n);
+        nvc_vid_gray(e.m.host_x0, S, S, fl + 3 * n);
+        ck_assert_int_eq(nvc_vid_flow(fl + 2 * n, fl + 3 * n, S, S, fl), 0);
+        ck_assert_int_eq(nvc_nn_upload(e.nn, e.m.f[0].x, x + t * nx, nx), 0);
+        ck_assert_int_eq(nvc_vid_infer_motion_analysis(&e.m, e.nn, fl), 0);
+        memcpy(hy, e.m.f[0].me_c[3], nm * sizeof(float));
+        memcpy(hy + nm, e.m.f[0].mvp.ha_c[2], nmz * sizeof(float));
+        ck_assert_int_eq(nvc_vid_latent_encode(&mvi, &ct, q, hy, hy + nm, refresh ? NULL : e.mref, h4, w4, &bw,
+                                               NULL, NULL, q8), 0);
+        memcpy(e.mref, q8, nm * sizeof(int64_t));
+        ck_assert_int_eq(nvc_vid_infer_motion_synthesis(&e.m, e.nn, q8), 0);
+        nvc_vid_infer_contexts(&e.m, e.nn, refresh);
+        nvc_vid_infer_residual_analysis(&e.m, e.nn);
+        memcpy(hy, e.m.f[0].e_c[3], ny * sizeof(float));
+        memcpy(hy + ny, e.m.f[0].yp.ha_c[2], nyz * sizeof(float));
+        ck_assert_int_eq(nvc_vid_latent_encode(&yi, &ct, q, hy, hy + ny, refresh ? NULL : e.yref, h4, w4, &bw, NULL,
+                                               NULL, q8 + nm), 0);
+        memcpy(e.yref, q8 + nm, ny * sizeof(int64_t));
+        ck_assert_int_eq(nvc_vid_infer_residual_synthesis(&e.m, e.nn, q8 + nm), 0);
+        memcpy(xe, e.m.f[0].xhat, nx * sizeof(float));
+        ck_assert_int_eq(nvc_vid_infer_next(&e.m, e.nn), 0);
+        /* decoder */
+        NvcByteReader br;
+        nvc_br_init(&br, bw.buf, bw.sz);
+        ck_assert_int_eq(nvc_vid_latent_decode(&mvi, &ct, q, &br, refresh ? NULL : d.mref, h4, w4, r8), 0);
+        memcpy(d.mref, r8, nm * sizeof(int64_t));
+        ck_assert_int_eq(nvc_vid_infer_motion_synthesis(&d.m, d.nn, r8), 0);
+        nvc_vid_infer_contexts(&d.m, d.nn, refresh);
+        ck_assert_int_eq(nvc_vid_latent_decode(&yi, &ct, q, &br, refresh ? NULL : d.yref, h4, w4, r8 + nm), 0);
+        ck_assert_uint_eq(nvc_br_left(&br), 0);
+        memcpy(d.yref, r8 + nm, ny * sizeof(int64_t));
+        ck_assert(!memcmp(q8, r8, (nm + ny) * sizeof(int64_t)));
+        for (size_t i = 0; i < nm + ny; i++)
+            big = q8[i] > big ? q8[i] : -q8[i] > big ? -q8[i] : big;
+        ck_assert_int_eq(nvc_vid_infer_residual_synthesis(&d.m, d.nn, r8 + nm), 0);
+        memcpy(xd, d.m.f[0].xhat, nx * sizeof(float));
+        ck_assert_int_eq(nvc_vid_infer_next(&d.m, d.nn), 0);
+        ck_assert_msg(!memcmp(xe, xd, nx * sizeof(float)), "frame %d: reconstructions differ", t);
+        ck_assert(!memcmp(e.m.f[0].fref, d.m.f[0].fref, (size_t)c.g1 * n * sizeof(float)));
+        if (getenv("NVC_TEST_VERBOSE"))
+            fprintf(stderr, "P frame %d: %zu bytes, first decoded latents %lld %lld, psnr %.2f\n", t, bw.sz,
+                    (long long)q8[0], (long long)q8[nm], 10 * log10(1.0 / mse_of(xe, x + t * nx, nx)));
+        nvc_bw_free(&bw);
+    }
+    ck_assert_msg(big >= 512, "all latents near zero (largest |Q8| %lld)", (long long)big);
+    free(fl);
+    free(hy);
+    free(xe);
+    free(xd);
+    free(q8);
+    free(r8);
+    free(x);
+    nvc_cond_tables_free(&ct);
+    nvc_vid_int_free(&mvi);
+    nvc_vid_int_free(&yi);
+    side_close(&e);
+    side_close(&d);
+}
+END_TEST
+
 static uint8_t *read_all(const char *path, size_t *sz)
 {
     FILE *fp = fopen(path, "rb");
@@ -431,6 +577,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);
     tcase_add_test(tc, test_export);
+    tcase_add_test(tc, test_p_frame_loop);
     tcase_add_test(tc, test_learn);
     suite_add_tcase(s, tc);
     return s;
