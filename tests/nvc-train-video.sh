@@ -36,6 +36,11 @@ tail -n 1 "$tmp/log.csv" | grep -q '^4,' || { fail "log: last line is not step 4
 head -c 8 "$tmp/v.nvcm" | grep -q NVCVIDM1 || fail "export: not a video model file"
 grep -q "tiny (step 4)" "$tmp/err" && grep -q "bpp with the integer priors" "$tmp/err" || { fail "export report"; cat "$tmp/err"; }
 
+# evaluation of the checkpoint: one CSV line per quality
+"$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 -o "$tmp/v.ckpt" --eval --calib 1 "$clip" \
+  >"$tmp/eval" 2>"$tmp/err" || { fail "eval: status $?"; cat "$tmp/err"; }
+[ "$(grep -c '^[0-9]*,[0-9.]*,[0-9.]*,[0-9.]*,' "$tmp/eval")" -eq 4 ] || { fail "eval output"; cat "$tmp/eval"; }
+
 # bad input: status != 0 and one line on stderr
 bad() {
   what=$1; shift

@@ -29,6 +29,7 @@ typedef struct VOptions {
     const char **data;
     int ndata;
     int crop, batch, chain, steps, warmup, save_every, threads, restart, quiet, intra_source, me_source, calib;
+    int eval;
     float lr, lr_min, clip;
     uint64_t seed;
     enum NvcNnBackend device;
@@ -46,6 +47,8 @@ static void usage(FILE *f)
             "      --export MODEL     write the deployable model file from the checkpoint\n"
             "      --calib N          export: calibration batches of chains (default 16)\n"
             "      --name NAME        export: model name recorded in the file (default video-v1)\n"
+            "      --eval             evaluate the checkpoint (or the initial weights without one) on --calib\n"
+            "                         fixed batches of chains of DATA at q 0, 21, 42, 63\n"
             "      --list FILE        more DATA paths, one per line ('#' comments)\n"
             "      --widths A,B,C,D   feature widths at 1, 1/2, 1/4, 1/8 (default 24,48,64,64)\n"
             "      --latent M         residual latent channels, multiple of 4 (default 96)\n"
@@ -110,12 +113,12 @@ static float parse_float(const char *s, const char *what)
 
 static void parse_options(int argc, char **argv, VOptions *o)
 {
-    enum { O_RESTART = 256, O_EXPORT, O_CALIB, O_NAME, O_LIST, O_WIDTHS, O_LATENT, O_MVLATENT, O_LAMBDA, O_CROP, O_CHAIN, O_INTRA, O_ME,
+    enum { O_RESTART = 256, O_EXPORT, O_CALIB, O_NAME, O_EVAL, O_LIST, O_WIDTHS, O_LATENT, O_MVLATENT, O_LAMBDA, O_CROP, O_CHAIN, O_INTRA, O_ME,
            O_LR, O_LRMIN, O_WARMUP, O_CLIP, O_SAVE, O_MAXFRAMES, O_MAXSIDE, O_SEED, O_LOG, O_QUIET };
     static const struct option longopts[] = {
         { "checkpoint", required_argument, NULL, 'o' }, { "restart", no_argument, NULL, O_RESTART },
         { "export", required_argument, NULL, O_EXPORT }, { "calib", required_argument, NULL, O_CALIB },
-        { "name", required_argument, NULL, O_NAME },
+        { "name", required_argument, NULL, O_NAME }, { "eval", no_argument, NULL, O_EVAL },
         { "list", required_argument, NULL, O_LIST }, { "widths", required_argument, NULL, O_WIDTHS },
         { "latent", required_argument, NULL, O_LATENT }, { "mv-latent", required_argument, NULL, O_MVLATENT },
         { "lambda", required_argument, NULL, O_LAMBDA }, { "crop", required_argument, NULL, O_CROP },
@@ -142,6 +145,7 @@ static void parse_options(int argc, char **argv, VOptions *o)
         case 'o': o->ckpt = optarg; break;
         case O_RESTART: o->restart = 1; break;
         case O_EXPORT: o->export_path = optarg; break;
+        case O_EVAL: o->eval = 1; break;
         case O_CALIB: o->calib = (int)tool_parse_int(optarg, "--calib", 1, 100000); break;
         case O_NAME:
             if (strlen(optarg) > NVC_VID_NAME_MAX)
@@ -430,6 +434,62 @@ static int export_model(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, 
     return 0;
 }
 
+/* Rate and quality of the checkpoint on fixed chains of the data, per q. */
+static int eval_model(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const NvcVidConfig *cfg)
+{
+    NvcLrSchedule sched = { 0 };
+    NvcVidModel m;
+    int ret = nvc_vid_create(&m, nn, cfg, o->batch, o->chain, o->crop, o->crop, 0, sched, o->seed);
+    if (ret < 0)
+        tool_fail(ret, "cannot create the model");
+    m.me_on_source = o->me_source;
+    uint64_t step = 0;
+    struct stat st;
+    if (!stat(o->ckpt, &st) && (ret = load(o, &m, nn, &step)) < 0)
+        tool_fail(ret, "%s: cannot read", o->ckpt);
+    NvcVidIntra vi;
+    NvcLogger lg = tool_logger();
+    if (!o->intra_source && (ret = nvc_vid_intra_open(&vi, nn, o->batch, o->crop, o->crop, &lg)) < 0)
+        tool_fail(ret, "cannot load the image model for the intra frames (--intra source does without)");
+    const size_t nx = (size_t)o->batch * 3 * o->crop * o->crop;
+    float *x = malloc(nx * sizeof(float) * (o->chain + 1)), *x0 = malloc(nx * sizeof(float));
+    if (!x || !x0)
+        tool_die("out of memory");
+    printf("# step %" PRIu64 ", %d batches of %d chains of %d P frames, %dx%d\n", step, o->calib, o->batch, o->chain,
+           o->crop, o->crop);
+    printf("q,bpp,bpp_mv,psnr,psnr_p1,psnr_plast\n");
+    static const int qs[4] = { 0, 21, 42, 63 };
+    for (int k = 0; k < 4; k++) {
+        double bpp = 0, mv = 0, ps = 0, p1 = 0, pl = 0;
+        int q[64];
+        for (int b = 0; b < o->batch; b++)
+            q[b] = qs[k];
+        for (int i = 0; i < o->calib; i++) {
+            uint64_t rng = 0xe7a1ull + (uint64_t)i;
+            NvcVidStats s;
+            if ((ret = nvc_vid_clips_chains(set, x, o->batch, o->chain + 1, o->crop, &rng)) < 0)
+                tool_fail(ret, "no clip has %d frames of %dx%d", o->chain + 1, o->crop, o->crop);
+            if (o->intra_source)
+                memcpy(x0, x, nx * sizeof(float));
+            else if ((ret = nvc_vid_intra_code(&vi, nn, x, q, x0)) < 0)
+                tool_fail(ret, "intra frame");
+            if ((ret = nvc_vid_set_chain(&m, nn, x0, x + nx)) < 0 || (ret = nvc_vid_set_quality(&m, nn, q)) < 0 ||
+                (ret = nvc_vid_eval(&m, nn, &s)) < 0)
+                tool_fail(ret, "evaluation");
+            bpp += s.bpp, mv += s.bpp_mv, ps += s.psnr, p1 += s.psnr_t[0], pl += s.psnr_t[o->chain - 1];
+        }
+        const double n = o->calib;
+        printf("%d,%.4f,%.4f,%.2f,%.2f,%.2f\n", qs[k], bpp / n, mv / n, ps / n, p1 / n, pl / n);
+        fflush(stdout);
+    }
+    free(x);
+    free(x0);
+    if (!o->intra_source)
+        nvc_vid_intra_close(&vi, nn);
+    nvc_vid_free(&m, nn);
+    return 0;
+}
+
 int tool_train_video(int argc, char **argv)
 {
     VOptions o;
@@ -443,7 +503,7 @@ int tool_train_video(int argc, char **argv)
     struct stat st;
     if (o.export_path && stat(o.ckpt, &st))
         tool_die("%s: no checkpoint to export", o.ckpt);
-    if ((!o.restart || o.export_path) && !stat(o.ckpt, &st) && read_cfg(o.ckpt, &cfg))
+    if ((!o.restart || o.export_path || o.eval) && !stat(o.ckpt, &st) && read_cfg(o.ckpt, &cfg))
         fprintf(stderr, "%s: architecture from %s.cfg\n", tool_name, o.ckpt);
     if (nvc_vid_config_check(&cfg, &lg) < 0)
         return 1;
@@ -459,7 +519,8 @@ int tool_train_video(int argc, char **argv)
     int ret = nvc_nn_create(&nn, o.device, o.threads, &lg);
     if (ret < 0)
         tool_fail(ret, "cannot start the %s backend", o.device == NVC_NN_CUDA ? "CUDA" : "CPU");
-    int rc = o.export_path ? export_model(&o, nn, &set, &cfg) : train(&o, nn, &set, &cfg);
+    int rc = o.export_path ? export_model(&o, nn, &set, &cfg) : o.eval ? eval_model(&o, nn, &set, &cfg)
+                                                                      : train(&o, nn, &set, &cfg);
     nvc_nn_free(&nn);
     nvc_vid_clips_free(&set);
     free(o.data);
