@@ -9,9 +9,11 @@
 #include "codec/codec_internal.h"
 #include "codec/internal.h"
 #include "nvc/image_codec.h"
+#include "nvc/video_codec.h"
 
 const NvcCodecImpl *const nvc_codec_list[] = {
     &nvc_codec_image,
+    &nvc_codec_dcvc,
     NULL,
 };
 

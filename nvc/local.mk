@@ -31,7 +31,9 @@ libnvc_core_la_SOURCES += \
 	nvc/video_int.h \
 	nvc/video_int.c \
 	nvc/video_file.h \
-	nvc/video_file.c
+	nvc/video_file.c \
+	nvc/video_codec.h \
+	nvc/video_codec.c
 
 # The shipped model, assembled into the library (.incbin): a library of its
 # own for the define, rebuilt when the model file changes.
@@ -66,6 +68,12 @@ tests_test_video_model_SOURCES = tests/test_video_model.c tests/common.h
 tests_test_video_model_CFLAGS = $(TEST_CFLAGS)
 tests_test_video_model_LDADD = $(TEST_LDADD)
 TESTS += tests/test_video_model
+
+check_PROGRAMS += tests/test_video_codec
+tests_test_video_codec_SOURCES = tests/test_video_codec.c tests/common.h
+tests_test_video_codec_CFLAGS = $(TEST_CFLAGS)
+tests_test_video_codec_LDADD = $(TEST_LDADD)
+TESTS += tests/test_video_codec
 
 check_PROGRAMS += tests/test_image_model
 tests_test_image_model_SOURCES = tests/test_image_model.c tests/common.h
