@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 PACKAGES=(
   build-essential autoconf automake libtool pkg-config
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev
-  libpng-dev libopenblas-dev check
+  libpng-dev libopenblas-dev check frei0r-plugins-dev
   ffmpeg mkvtoolnix clang
 )
 

@@ -45,3 +45,12 @@ bench_bench_image_SOURCES = bench/bench_image.c
 bench_bench_image_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 bench_bench_image_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 bench_bench_image_LDFLAGS = $(OPENMP_CFLAGS)
+
+# INR codecs: bench/bench_inr STREAM.nvc (decode fps, fraction of the SGEMM peak), or
+# bench/bench_inr [--codec hnerv|nervpp] [--size WxH] [--params N] (synthetic network, also training)
+EXTRA_PROGRAMS += bench/bench_inr
+bench_PROGS += bench/bench_inr
+bench_bench_inr_SOURCES = bench/bench_inr.c
+bench_bench_inr_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
+bench_bench_inr_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+bench_bench_inr_LDFLAGS = $(OPENMP_CFLAGS)

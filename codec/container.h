@@ -47,7 +47,7 @@ typedef struct NvcFileReader {
 } NvcFileReader;
 
 /* Read up to n bytes; fewer only at the end of the file or on an error
- * (then r->error is set). */
+ * (then r->error is set, and later reads return 0 at once until a seek). */
 size_t nvc_reader_read(NvcFileReader *r, void *buf, size_t n);
 
 /* Seek to an absolute position (seekable inputs only): 0 or NVC_ERR(errno). */

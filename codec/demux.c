@@ -16,6 +16,8 @@
 size_t nvc_reader_read(NvcFileReader *r, void *buf, size_t n)
 {
     size_t got = 0;
+    if (r->error) /* sticky: after a failed read (EINTR: Ctrl-C) nothing waits on the input again */
+        return 0;
     if (r->probe_pos < r->probe_len) {
         got = NVC_MIN(n, r->probe_len - r->probe_pos);
         memcpy(buf, r->probe + r->probe_pos, got);
@@ -44,6 +46,7 @@ int nvc_reader_seek(NvcFileReader *r, int64_t pos)
     r->probe_pos = r->probe_len; /* the probe bytes are only replayed at the start */
     r->pos = pos;
     r->eof = 0;
+    r->error = 0; /* a seek is the caller's retry */
     return 0;
 }
 
@@ -203,11 +206,14 @@ int nvc_demux_open(NvcDemuxer **pd, const char *path, const NvcDemuxSettings *s)
     return nvc_demux_open_file(pd, f, 1, s);
 }
 
-/* Rules every packet obeys whatever the container: pts >= 0 and strictly
- * increasing, no more packets than the configuration announces. */
+/* Rules every packet obeys whatever the container: the first is a key
+ * packet, pts >= 0 and strictly increasing, no more packets than the
+ * configuration announces. */
 static int check_packet(NvcDemuxer *d, const NvcData *pkt)
 {
     const NvcLogger *lg = &d->s.logger;
+    if (!d->packets_read && !(pkt->flags & NVC_DATA_KEY))
+        return nvc_log_error(lg, NVC_ERR_CORRUPT, "the first packet is not a key packet");
     if (pkt->pts < 0 || pkt->pts <= d->last_pts)
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "packet pts %" PRId64 " after %" PRId64
                              " (timestamps must increase)", pkt->pts, d->last_pts);
@@ -246,8 +252,8 @@ int nvc_demux_read_packet(NvcDemuxer *d, NvcData *pkt)
         return 1;
     }
     nvc_data_unref(pkt);
-    if (d->in.eof)
-        d->eof = 1; /* damage at the end: later reads report the end, not the error again */
+    if (d->in.eof || d->in.error)
+        d->eof = 1; /* damage at the end, or a read error: later reads report the end */
     return ret;
 }
 

@@ -130,9 +130,28 @@ static int convert_row16(uint16_t *dst, const uint8_t *src, int w, int maxv)
     return clipped;
 }
 
+/* Bytes left in a regular file, or -1 when unknown (pipes). */
+static int64_t bytes_left(FILE *f)
+{
+    struct stat st;
+    off_t pos = ftello(f);
+    if (pos < 0 || fstat(fileno(f), &st) || !S_ISREG(st.st_mode))
+        return -1;
+    return st.st_size > pos ? (int64_t)(st.st_size - pos) : 0;
+}
+
 int nvc_io_read_planes(NvcInput *in, NvcPicture *pic)
 {
     const NvcPictureParameters *p = &in->info.p;
+    /* A file too short for the frame is told before allocating the picture
+     * (a 30-byte Y4M header may claim 8192x8192 at 16 bits). */
+    const int64_t left = bytes_left(in->f);
+    if (left >= 0 && (uint64_t)left < nvc_io_frame_bytes(p)) {
+        if (!left)
+            return 0;
+        return nvc_log_error(&in->s.logger, NVC_ERR_CORRUPT, "%s: frame %lld is truncated",
+                             in->path, (long long)in->index);
+    }
     int ret = nvc_picture_alloc(pic, p, in->s.max_pixels);
     if (ret < 0)
         return nvc_log_error(&in->s.logger, ret, "%s: cannot allocate a %dx%d picture", in->path,
@@ -354,9 +373,10 @@ int nvc_input_open(NvcInput **pin, const char *path, const NvcInputSettings *s)
     nvc_color_description_default(&in->info.color);
 
     int ret;
-    if (in->format == NVC_FILE_AUTO) {
-        ret = nvc_log_error(&s->logger, NVC_ERR(ENOTSUP),
-                            "%s: unknown input format (expected .y4m, .yuv or .png)", path);
+    if (in->format == NVC_FILE_AUTO)
+        in->format = NVC_FILE_FFMPEG;
+    if (in->format == NVC_FILE_FFMPEG) {
+        ret = nvc_lavf_input_open(in);
     } else if (in->format == NVC_FILE_PNG) {
         ret = nvc_png_open(in);
     } else if ((ret = nvc_file_open_read(&in->f, path, &s->logger)) == 0) {
@@ -385,6 +405,7 @@ int nvc_input_read(NvcInput *in, NvcPicture *pic)
     switch (in->format) {
     case NVC_FILE_Y4M: return nvc_y4m_read(in, pic);
     case NVC_FILE_PNG: return nvc_png_read(in, pic);
+    case NVC_FILE_FFMPEG: return nvc_lavf_input_read(in, pic);
     default: return nvc_io_read_planes(in, pic);
     }
 }
@@ -393,6 +414,8 @@ int nvc_input_skip(NvcInput *in, int64_t n)
 {
     if (n < 0)
         return NVC_ERR(EINVAL);
+    if (in->format == NVC_FILE_FFMPEG)
+        return nvc_lavf_input_skip(in, n);
     if (in->format == NVC_FILE_PNG) { /* numbered files: just move on */
         in->index += n;
         return 0;
@@ -421,6 +444,7 @@ void nvc_input_close(NvcInput **pin)
     NvcInput *in = *pin;
     if (!in)
         return;
+    nvc_lavf_input_close(in);
     if (in->f && in->f != stdin)
         fclose(in->f);
     free(in->pattern);
@@ -449,11 +473,32 @@ int nvc_output_open(NvcOutput **pout, const char *path, const NvcVideoInfo *info
     }
     out->s = *s;
     out->info = *info;
-    out->format = s->format != NVC_FILE_AUTO ? s->format : format_from_name(path);
+    out->format = s->format != NVC_FILE_AUTO ? s->format
+                  : s->container ? NVC_FILE_FFMPEG : format_from_name(path);
+    if (out->format == NVC_FILE_AUTO && nvc_lavf_output_known(path))
+        out->format = NVC_FILE_FFMPEG;
+    /* Settings strings belong to the caller: only the open may use them. */
+    out->s.container = out->s.codec = NULL;
+    out->s.options = NULL;
     int ret = 0;
-    if (out->format == NVC_FILE_AUTO) {
+    if (out->format != NVC_FILE_FFMPEG && (s->codec || (s->options && s->options[0]))) {
+        const char *what = s->codec ? s->codec : s->options[0];
+        ret = nvc_log_error(&s->logger, NVC_ERR(EINVAL), "%s: '%s' is an encoder option, for "
+                            "outputs FFmpeg writes (.mp4, .mkv ...)", path, what);
+    } else if (out->format == NVC_FILE_AUTO) {
         ret = nvc_log_error(&s->logger, NVC_ERR(ENOTSUP),
-                            "%s: unknown output format (expected .y4m, .yuv or .png)", path);
+                            "%s: unknown output format (expected .y4m, .yuv, .png%s)", path,
+#ifdef NVC_HAVE_FFMPEG
+                            " or a name libavformat knows, such as .mp4 or .mkv"
+#else
+                            "; this build has no FFmpeg for other formats"
+#endif
+                            );
+    } else if (out->format == NVC_FILE_FFMPEG) {
+        out->s = *s;
+        ret = nvc_lavf_output_open(out);
+        out->s.container = out->s.codec = NULL;
+        out->s.options = NULL;
     } else if (out->format == NVC_FILE_PNG) {
 #ifdef NVC_HAVE_PNG
         if (s->png_bpc && s->png_bpc != 8 && s->png_bpc != 16)
@@ -501,6 +546,8 @@ int nvc_output_write(NvcOutput *out, const NvcPicture *pic)
                                  "for a sequence", out->path);
         }
         ret = nvc_png_write(dst, pic, out->s.png_bpc, &out->s.logger);
+    } else if (out->format == NVC_FILE_FFMPEG) {
+        ret = nvc_lavf_output_write(out, pic);
     } else {
         ret = out->format == NVC_FILE_Y4M ? nvc_y4m_write(out->af.f, pic)
                                           : nvc_io_write_planes(out->af.f, pic);
@@ -518,7 +565,10 @@ int nvc_output_close(NvcOutput **pout, int commit)
     NvcOutput *out = *pout;
     if (!out)
         return 0;
-    int ret = nvc_atomic_close(&out->af, commit, &out->s.logger);
+    int ret = nvc_lavf_output_close(out, commit);
+    int ret2 = nvc_atomic_close(&out->af, commit && !ret, &out->s.logger);
+    if (!ret)
+        ret = ret2;
     free(out->pattern);
     free(out->path);
     free(out);

@@ -21,6 +21,7 @@ struct NvcInput {
     /* PNG sequences */
     char *pattern;          /* validated "%0Nd" pattern, NULL for one file */
     int64_t first;          /* number of the first file */
+    void *lav;              /* FFmpeg input state (codec/lavf_in.c) */
 };
 
 struct NvcOutput {
@@ -31,6 +32,7 @@ struct NvcOutput {
     char *path;
     char *pattern;          /* PNG sequence pattern, NULL for one file */
     int64_t count;          /* pictures written */
+    void *lav;              /* FFmpeg output state (codec/lavf_out.c) */
 };
 
 /* Raw planes: bytes of one frame (0 on overflow) and plane transfer with
@@ -50,6 +52,20 @@ int nvc_yuv_open(NvcInput *in);
 int nvc_png_open(NvcInput *in);
 int nvc_png_read(NvcInput *in, NvcPicture *pic);
 int nvc_png_write(const char *path, const NvcPicture *pic, int png_bpc, const NvcLogger *logger);
+
+/* FFmpeg input and output (codec/lavf_in.c, codec/lavf_out.c; in builds
+ * without FFmpeg, codec/noffmpeg.c: the input refuses the name with
+ * NVC_ERR(ENOTSUP), the output NVC_ERR(ENOSYS)). The close functions
+ * free the state; output close with commit finishes and renames the file. */
+int nvc_lavf_input_open(NvcInput *in);
+int nvc_lavf_input_read(NvcInput *in, NvcPicture *pic);
+int nvc_lavf_input_skip(NvcInput *in, int64_t n);
+void nvc_lavf_input_close(NvcInput *in);
+/* 1 when libavformat has a muxer for this file name. */
+int nvc_lavf_output_known(const char *path);
+int nvc_lavf_output_open(NvcOutput *out);
+int nvc_lavf_output_write(NvcOutput *out, const NvcPicture *pic);
+int nvc_lavf_output_close(NvcOutput *out, int commit);
 
 /* "%d"-style pattern check: exactly one conversion of the form %d, %Nd or
  * %0Nd (N <= 9), "%%" allowed elsewhere. Returns 1 when valid. */

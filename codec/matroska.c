@@ -118,6 +118,17 @@ static void set_color(AVCodecParameters *par, const NvcColorDescription *c)
     par->chroma_location = (enum AVChromaLocation)c->chroma_location;
 }
 
+static const char *codec_description(enum NvcCodecId codec)
+{
+    switch (codec) {
+    case NVC_CODEC_HNERV: return "HNeRV implicit neural representation";
+    case NVC_CODEC_NERVPP: return "NeRV++ implicit neural representation";
+    case NVC_CODEC_IMAGE: return "learned image codec";
+    case NVC_CODEC_DCVC: return "conditional-coding neural video codec";
+    }
+    return "unknown codec";
+}
+
 static int setup_stream(NvcMuxer *m, MkvMux *mk)
 {
     const NvcStreamConfig *cfg = &m->cfg;
@@ -141,13 +152,18 @@ static int setup_stream(NvcMuxer *m, MkvMux *mk)
     st->time_base = mk->frame_tb;
     st->avg_frame_rate = st->r_frame_rate = (AVRational){ cfg->fps_num, cfg->fps_den };
     st->disposition = AV_DISPOSITION_DEFAULT;
-    char encoder[64];
+    char encoder[64], description[160];
     if (m->s.bitexact) /* the same bytes from every nvc version */
         snprintf(encoder, sizeof(encoder), "nvc");
     else
         snprintf(encoder, sizeof(encoder), "nvc %s", nvc_version());
-    if ((m->title && av_dict_set(&st->metadata, "title", m->title, 0) < 0) ||
+    /* What the track holds, for ffprobe users (it reports codec "none"). */
+    snprintf(description, sizeof(description), "nvc %s video (%s), stream format %u; decode with "
+             "nvdec", nvc_codec_name(cfg->codec), codec_description(cfg->codec), NVC_STREAM_VERSION);
+    if ((m->title && (av_dict_set(&st->metadata, "title", m->title, 0) < 0 ||
+                      av_dict_set(&mk->fc->metadata, "title", m->title, 0) < 0)) ||
         av_dict_set(&st->metadata, "ENCODER", encoder, 0) < 0 ||
+        av_dict_set(&st->metadata, "DESCRIPTION", description, 0) < 0 ||
         av_dict_set(&mk->fc->metadata, "encoding_tool", encoder, 0) < 0) /* WritingApp */
         return NVC_ERR(ENOMEM);
     return 0;
@@ -324,7 +340,13 @@ int nvc_mkv_demux_open(NvcDemuxer *d)
     mk->fc->pb = mk->pb;
     mk->fc->flags |= AVFMT_FLAG_CUSTOM_IO;
     /* FFmpeg 5.1 logs "Unknown/unsupported AVCodecID V_MS/VFW/FOURCC." at
-     * AV_LOG_INFO here: NVC1 has no AVCodecID (see nvc_ffmpeg_route_log). */
+     * AV_LOG_INFO here: NVC1 has no AVCodecID (see nvc_ffmpeg_route_log).
+     * Memory: its EBML reader allocates a binary element (CodecPrivate, a
+     * block) at the size the file claims, up to 256 MiB, before reading it;
+     * on a short file the read fails and the buffer is freed at once, so the
+     * cost is transient and mostly untouched address space
+     * (conformance/invalid/mkv-codec-private-256mib.nvc). Everything nvc
+     * allocates itself is bounded by the bytes actually read. */
     int ret = avformat_open_input(&mk->fc, NULL, fmt, NULL); /* frees fc on failure */
     if (ret < 0) {
         char err[128];

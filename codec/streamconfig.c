@@ -159,8 +159,9 @@ int64_t nvc_stream_config_peek_size(const uint8_t *buf, size_t sz, const NvcLogg
     return total;
 }
 
-/* Fields after the version; br is positioned at the codec id. */
-static void read_fields(NvcByteReader *br, NvcStreamConfig *cfg, uint32_t *payload_sz)
+/* Fields after the version; br is positioned at the codec id. Returns the
+ * reserved byte. */
+static unsigned read_fields(NvcByteReader *br, NvcStreamConfig *cfg, uint32_t *payload_sz)
 {
     cfg->codec = nvc_br_u16(br);
     uint32_t w = nvc_br_u32(br), h = nvc_br_u32(br);
@@ -173,8 +174,7 @@ static void read_fields(NvcByteReader *br, NvcStreamConfig *cfg, uint32_t *paylo
     cfg->color.transfer = nvc_br_u8(br);
     cfg->color.range = nvc_br_u8(br);
     cfg->color.chroma_location = nvc_br_u8(br);
-    if (nvc_br_u8(br)) /* reserved */
-        cfg->p.bpc = -1;
+    const unsigned reserved = nvc_br_u8(br);
     uint32_t v[4];
     for (int i = 0; i < 4; i++) {
         v[i] = nvc_br_u32(br);
@@ -188,6 +188,7 @@ static void read_fields(NvcByteReader *br, NvcStreamConfig *cfg, uint32_t *paylo
     uint64_t n = nvc_br_u64(br);
     cfg->frame_count = n > INT64_MAX ? -1 : (int64_t)n;
     *payload_sz = nvc_br_u32(br);
+    return reserved;
 }
 
 int nvc_stream_config_parse(NvcStreamConfig *cfg, const uint8_t *buf, size_t sz, int64_t max_pixels,
@@ -215,8 +216,9 @@ int nvc_stream_config_parse(NvcStreamConfig *cfg, const uint8_t *buf, size_t sz,
                              "library's %u: update nvc", v, NVC_STREAM_VERSION);
     }
     uint32_t payload_sz = 0;
-    read_fields(&br, cfg, &payload_sz);
-    const char *problem = cfg->version < 1 ? "version 0" : config_problem(cfg);
+    const unsigned reserved = read_fields(&br, cfg, &payload_sz);
+    const char *problem = cfg->version < 1 ? "version 0" : reserved ? "non-zero reserved byte"
+                                                                    : config_problem(cfg);
     if (!problem && nvc_stream_config_record_size(payload_sz) != sz)
         problem = "payload size does not match the record size";
     const uint8_t *payload = problem ? NULL : nvc_br_bytes(&br, payload_sz);

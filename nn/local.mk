@@ -33,6 +33,14 @@ libnvc_core_la_SOURCES += \
 libnvc_core_la_LIBADD += $(CUDA_LIBS)
 endif
 
+# nvcc without the CUDA libraries (see configure.ac): compile the kernels
+# anyway so that a change that breaks them fails the build.
+if CUDA_COMPILE_ONLY
+noinst_LTLIBRARIES += nn/libnvc_cuda_compile.la
+nn_libnvc_cuda_compile_la_SOURCES = nn/cuda/cuda.h nn/cuda/common.cuh nn/cuda/device.cu \
+	nn/cuda/conv.cu nn/cuda/elementwise.cu nn/cuda/resample.cu nn/cuda/loss.cu
+endif
+
 # Tests of the engine (tests/nn_cases.c: one case per op, shared with the CUDA comparison).
 if HAVE_CHECK
 check_PROGRAMS += tests/test_nn_ops

@@ -251,8 +251,9 @@ static int check_config(const NvcStreamConfig *cfg, const ImgState *s, const Nvc
                              PAYLOAD_VERSION);
     if (crc != s->f.crc || prior != (unsigned)s->f.cfg.prior)
         return nvc_log_error(lg, NVC_ERR(ENOTSUP),
-                             "image codec: the stream needs model '%.*s' (crc %08x); this library has '%s' (crc %08x)",
-                             (int)nl, (const char *)name, crc, s->f.name, s->f.crc);
+                             "image codec: the stream needs model '%.*s' (crc %08x, prior %u); this library has '%s' "
+                             "(crc %08x, prior %u)", (int)nl, (const char *)name, crc, prior, s->f.name, s->f.crc,
+                             (unsigned)s->f.cfg.prior);
     if (cfg->p.bpc != 8 || !(cfg->p.layout == NVC_PIXEL_LAYOUT_I420 ||
                              (cfg->p.layout == NVC_PIXEL_LAYOUT_I444 && cfg->color.matrix == NVC_MC_IDENTITY)))
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "image codec: pictures must be 8-bit RGB or YCbCr 4:2:0");

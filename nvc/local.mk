@@ -46,7 +46,8 @@ NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-image_weights.lo
 $(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL)
 libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
 EXTRA_DIST += nvc/VIDEO.md
-EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh
+EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh \
+	bench/image_kodak_report.py
 
 # nvc-train links the internal library (the nn engine and the models).
 bin_PROGRAMS += tools/nvc-train
@@ -86,6 +87,17 @@ endif
 # -march=native -ffp-contract=fast, -ffast-math, clang, 1-3 OpenMP threads.
 TESTS += tests/image_determinism.sh
 EXTRA_DIST += tests/image_determinism.sh tests/image_det.c
+
+# Fuzz target of the image decoder (tests/fuzz/fuzz_image.c); `make check`
+# replays its corpus tests/fuzz/corpus/image.
+check_PROGRAMS += tests/fuzz/replay_image
+tests_fuzz_replay_image_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_image.c
+tests_fuzz_replay_image_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"image"'
+tests_fuzz_replay_image_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+tests_fuzz_replay_image_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+tests_fuzz_replay_image_LDFLAGS = $(OPENMP_CFLAGS)
+TESTS += tests/fuzz/replay_image
+EXTRA_DIST += tests/fuzz/fuzz_image.c conformance/image
 
 # nvc-train --model video: trains, checkpoints, resumes, rejects bad input.
 TESTS += tests/nvc-train-video.sh

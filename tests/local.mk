@@ -10,6 +10,12 @@ EXTRA_DIST += tests/headers.sh tests/common.h
 TESTS += tests/nvc-metrics.sh
 EXTRA_DIST += tests/nvc-metrics.sh tests/data/cisco_vt_2people_320x192_12fps_9f.y4m
 
+# Ctrl-C leaves no output behind (every tool); nvenc gives the same bytes
+# twice (every codec in the build; SKIP without one); nvdec's digest and
+# limit options.
+TESTS += tests/tools_interrupt.sh tests/nvenc_determinism.sh tests/nvdec_options.sh
+EXTRA_DIST += tests/tools_interrupt.sh tests/nvenc_determinism.sh tests/nvdec_options.sh
+
 if HAVE_CHECK
 check_PROGRAMS += tests/test_core
 tests_test_core_SOURCES = tests/test_core.c tests/common.h

@@ -540,6 +540,79 @@ START_TEST(test_elementary_stdio)
 }
 END_TEST
 
+/* A stream that serves `ok` bytes, then fails every read with EIO. */
+typedef struct FailingInput {
+    const uint8_t *buf;
+    size_t ok, pos;
+    int reads_after_error;
+} FailingInput;
+
+static ssize_t failing_read(void *cookie, char *out, size_t n)
+{
+    FailingInput *fi = cookie;
+    if (fi->pos >= fi->ok) {
+        fi->reads_after_error++;
+        errno = EIO;
+        return -1;
+    }
+    n = NVC_MIN(n, fi->ok - fi->pos);
+    memcpy(out, fi->buf + fi->pos, n);
+    fi->pos += n;
+    return (ssize_t)n;
+}
+
+/* After a read error the demuxer reports it once, then the end: reading on
+ * never waits on the input again (Ctrl-C on a stalled pipe is such an
+ * error) and never loops on the error. */
+START_TEST(test_read_error_ends_stream)
+{
+    char *dir = test_tmpdir();
+    Synth s;
+    synth_make(&s, 4, 3, 25, 1, 0);
+    for (int c = 0; c < 2; c++) {
+        const enum NvcContainerFormat fmt = c ? NVC_CONTAINER_MATROSKA : NVC_CONTAINER_ELEMENTARY;
+#if !NVC_HAVE_FFMPEG
+        if (fmt == NVC_CONTAINER_MATROSKA)
+            continue;
+#endif
+        char *path = path_in(dir, c ? "e.nvc" : "e.nvces");
+        ck_assert_int_eq(mux_synth(path, &s, fmt, 1), 0);
+        size_t sz;
+        uint8_t *file = slurp(path, &sz);
+        FailingInput fi = { .buf = file, .ok = sz * 2 / 3 };
+        FILE *f = fopencookie(&fi, "rb", (cookie_io_functions_t){ .read = failing_read });
+        ck_assert_ptr_nonnull(f);
+        setvbuf(f, NULL, _IONBF, 0);
+        NvcDemuxSettings ds;
+        nvc_demux_default_settings(&ds);
+        ds.logger = test_logger;
+        NvcDemuxer *d;
+        ck_assert_int_eq(nvc_demux_open_file(&d, f, 1, &ds), 0);
+        NvcData pkt;
+        int ret, n = 0, errors = 0;
+        while ((ret = nvc_demux_read_packet(d, &pkt)) != 0 && n + errors < 100) {
+            if (ret == 1) {
+                assert_packet_eq(&pkt, &s.pkts[n++]);
+                nvc_data_unref(&pkt);
+            } else {
+                ck_assert_int_eq(ret, NVC_ERR(EIO));
+                errors++;
+            }
+        }
+        ck_assert_int_eq(ret, 0);
+        ck_assert_int_eq(errors, 1);
+        ck_assert_int_lt(n, s.n);
+        ck_assert_int_le(fi.reads_after_error, 1);
+        ck_assert_int_eq(nvc_demux_read_packet(d, &pkt), 0);
+        nvc_demux_close(&d);
+        free(file);
+        free(path);
+    }
+    synth_free(&s);
+    test_rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_elementary_hostile)
 {
     Synth s;
@@ -1221,6 +1294,7 @@ int main(void)
     tcase_add_test(tc, test_elementary_deterministic);
     tcase_add_test(tc, test_open_errors);
     tcase_add_test(tc, test_mux_errors);
+    tcase_add_test(tc, test_read_error_ends_stream);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("matroska");

@@ -38,23 +38,71 @@ void tool_init(const char *argv0)
 
 int tool_errors_logged;
 
+/* FFmpeg's own error and warning lines (routed as NVC_LOG_INFO "ffmpeg: ...")
+ * kept while tool_ffmpeg_details is on, to print before an error. */
+static int details_on, n_details;
+static char details[4][400];
+
+void tool_ffmpeg_details(int on)
+{
+    details_on = on;
+    n_details = 0;
+}
+
+static void keep_detail(const char *fmt, va_list ap)
+{
+    char line[sizeof(details[0])];
+    va_list copy;
+    va_copy(copy, ap);
+    vsnprintf(line, sizeof(line), fmt, copy);
+    va_end(copy);
+    if (strncmp(line, "ffmpeg: ", 8))
+        return;
+    if (n_details == 4) {
+        memmove(details[0], details[1], sizeof(details[0]) * 3);
+        n_details--;
+    }
+    memcpy(details[n_details++], line, sizeof(line));
+}
+
 static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
 {
+    if (details_on && level == NVC_LOG_INFO && tool_verbosity < NVC_LOG_INFO)
+        keep_detail(fmt, ap);
+    if (details_on && level == NVC_LOG_ERROR && !tool_errors_logged) {
+        for (int i = 0; i < n_details; i++)
+            fprintf(stderr, "%s: %s\n", tool_name, details[i]);
+        n_details = 0;
+    }
     if ((int)level > tool_verbosity)
+        return;
+    /* After Ctrl-C, failures are the interrupted reads and writes: the tool
+     * says "interrupted" instead. */
+    if (level == NVC_LOG_ERROR && tool_interrupted && tool_verbosity < NVC_LOG_INFO)
         return;
     /* The first error is the one line a user needs; the ones that follow
      * (an output not written after a failed read ...) only with -v. */
     if (level == NVC_LOG_ERROR && tool_errors_logged++ && tool_verbosity < NVC_LOG_INFO)
         return;
     static const char *const prefix[] = { "", "warning: ", "", "debug: " };
-    fprintf(stderr, "%s: %s", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG]);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char msg[1024];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    const char *subject = cookie;
+    size_t n = subject ? strlen(subject) : 0;
+    if (subject && level <= NVC_LOG_WARNING && !(!strncmp(msg, subject, n) && msg[n] == ':'))
+        fprintf(stderr, "%s: %s%s: %s\n", tool_name, prefix[level], subject, msg);
+    else
+        fprintf(stderr, "%s: %s%s\n", tool_name, prefix[level <= NVC_LOG_DEBUG ? level : NVC_LOG_DEBUG], msg);
 }
 
 NvcLogger tool_logger(void)
 {
     return (NvcLogger){ .cookie = NULL, .callback = log_to_stderr };
+}
+
+NvcLogger tool_logger_for(const char *subject)
+{
+    return (NvcLogger){ .cookie = (void *)subject, .callback = log_to_stderr };
 }
 
 static void vreport(const char *fmt, va_list ap)
@@ -72,8 +120,19 @@ void tool_error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* A failure after Ctrl-C comes from the interruption (a read or write cut
+ * short): report that, with the usual status of a SIGINT. */
+static void exit_if_interrupted(void)
+{
+    if (tool_interrupted) {
+        fprintf(stderr, "%s: interrupted\n", tool_name);
+        exit(130);
+    }
+}
+
 void tool_die(const char *fmt, ...)
 {
+    exit_if_interrupted();
     va_list ap;
     va_start(ap, fmt);
     vreport(fmt, ap);
@@ -83,6 +142,7 @@ void tool_die(const char *fmt, ...)
 
 void tool_fail(int err, const char *fmt, ...)
 {
+    exit_if_interrupted();
     if (!tool_errors_logged) {
         va_list ap;
         va_start(ap, fmt);
@@ -92,6 +152,29 @@ void tool_fail(int err, const char *fmt, ...)
         va_end(ap);
     }
     exit(1);
+}
+
+static void capture_log(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
+{
+    ToolCapture *c = cookie;
+    if (level == NVC_LOG_ERROR && c->buf && c->size)
+        vsnprintf(c->buf, c->size, fmt, ap);
+}
+
+NvcLogger tool_capture_logger(ToolCapture *c)
+{
+    return (NvcLogger){ .cookie = c, .callback = capture_log };
+}
+
+int tool_exit_status(int ret, const char *out)
+{
+    if (ret == NVC_ERR(EINTR)) {
+        tool_error("interrupted: %s not written", out);
+        return 130;
+    }
+    if (ret < 0)
+        tool_fail(ret, "%s not written", out);
+    return 0;
 }
 
 void tool_print_version(void)

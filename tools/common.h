@@ -25,10 +25,33 @@ void tool_init(const char *argv0);
 NvcLogger tool_logger(void);
 extern int tool_verbosity;
 
+/* With on != 0, FFmpeg's messages (nvc_ffmpeg_route_log) are kept and the
+ * last few printed before the next error the tool logger prints, so that
+ * e.g. a bad filter graph shows libavfilter's reason; 0 stops and clears. */
+void tool_ffmpeg_details(int on);
+
+/* A logger that keeps the library's last error line in buf, for tools that
+ * report errors per item instead of exiting. */
+typedef struct ToolCapture {
+    char *buf;
+    size_t size;
+} ToolCapture;
+NvcLogger tool_capture_logger(ToolCapture *c);
+
+/* The end of a tool that wrote `out`: returns 0 for ret == 0, prints
+ * "interrupted: <out> not written" and returns 130 for NVC_ERR(EINTR), and
+ * exits(1) through tool_fail for any other error. */
+int tool_exit_status(int ret, const char *out);
+
+/* The same, naming `subject` (a file; kept, not copied) in errors and
+ * warnings that do not start with it already: "nvdec: in.nvc: CRC mismatch". */
+NvcLogger tool_logger_for(const char *subject);
+
 /* Print "<tool>: message" on stderr (one line). */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print the error and exit(1). */
+/* Print the error and exit(1); after Ctrl-C (tool_interrupted) print
+ * "interrupted" and exit(130) instead, as tool_fail does. */
 void tool_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Errors the tool logger printed so far. */

@@ -26,6 +26,36 @@ tools_nvenc_SOURCES = tools/nvenc.c
 tools_nvenc_LDADD = $(TOOL_LDADD)
 tools_nvdec_SOURCES = tools/nvdec.c
 tools_nvdec_LDADD = $(TOOL_LDADD)
+dist_man_MANS += doc/man/nvenc.1 doc/man/nvdec.1
+
+if HAVE_FFMPEG
+if HAVE_CHECK
+# nvenc/nvdec end to end through the FFmpeg paths (skipped without a codec).
+check_PROGRAMS += tests/test_playback_tools
+tests_test_playback_tools_SOURCES = tests/test_playback_tools.c tests/common.h
+tests_test_playback_tools_CFLAGS = $(TEST_CFLAGS)
+tests_test_playback_tools_LDADD = $(TEST_LDADD)
+TESTS += tests/test_playback_tools
+endif
+endif
+
+# frei0r source plugin: ffmpeg/ffplay -f lavfi -i frei0r_src=...:filter_name=nvc.
+if HAVE_FREI0R
+frei0rdir = $(libdir)/frei0r-1
+frei0r_LTLIBRARIES = tools/frei0r/nvc.la
+tools_frei0r_nvc_la_SOURCES = tools/frei0r/plugin.c tools/frei0r/source.c tools/frei0r/source.h
+tools_frei0r_nvc_la_LDFLAGS = -module -avoid-version -shared -no-undefined
+tools_frei0r_nvc_la_LIBADD = libnvc.la $(NVC_DEP_LIBS)
+dist_man_MANS += doc/man/nvc-frei0r.7
+if HAVE_CHECK
+check_PROGRAMS += tests/test_frei0r
+tests_test_frei0r_SOURCES = tests/test_frei0r.c tests/common.h tools/frei0r/source.c \
+	tools/frei0r/source.h
+tests_test_frei0r_CFLAGS = $(TEST_CFLAGS)
+tests_test_frei0r_LDADD = $(TEST_LDADD)
+TESTS += tests/test_frei0r
+endif
+endif
 
 # nvc-rd: RD sweeps of nvc and classic codecs, BD-rates, tables, plots.
 bin_PROGRAMS += tools/nvc-rd
@@ -63,4 +93,14 @@ tests_test_rd_bd_CFLAGS = $(TEST_CFLAGS)
 tests_test_rd_bd_LDADD = $(TEST_LDADD)
 TESTS += tests/test_rd_bd
 EXTRA_DIST += tests/rd_bd_reference.py
+endif
+
+# MD5 of decoded frames (nvdec --md5 / --verify, the conformance runner).
+tools_libtoolcommon_la_SOURCES += tools/md5.c tools/md5.h
+if HAVE_CHECK
+check_PROGRAMS += tests/test_md5
+tests_test_md5_SOURCES = tests/test_md5.c tools/md5.c tools/md5.h tests/common.h
+tests_test_md5_CFLAGS = $(TEST_CFLAGS)
+tests_test_md5_LDADD = $(TEST_LDADD)
+TESTS += tests/test_md5
 endif

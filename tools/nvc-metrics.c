@@ -218,8 +218,8 @@ static NvcInput *open_input(const char *path, const Options *o, const NvcVideoIn
     const int before = errors_logged;
     const int ret = nvc_input_open(&in, path, &s);
     if (ret < 0) {
-        if (errors_logged == before)
-            tool_error("%s: %s", path, nvc_error_string(ret));
+        if (errors_logged == before || tool_interrupted)
+            tool_die("%s: %s", path, nvc_error_string(ret)); /* "interrupted" after Ctrl-C */
         exit(1);
     }
     return in;
@@ -374,15 +374,15 @@ static int read_pair(Session *s, NvcPicture *a, NvcPicture *b)
     int before = errors_logged;
     int ra = nvc_input_read(s->ref, a);
     if (ra < 0) {
-        if (errors_logged == before)
-            tool_error("%s: %s", s->o->ref_path, nvc_error_string(ra));
+        if (errors_logged == before || tool_interrupted)
+            tool_die("%s: %s", s->o->ref_path, nvc_error_string(ra));
         exit(1);
     }
     before = errors_logged;
     int rb = nvc_input_read(s->test, b);
     if (rb < 0) {
-        if (errors_logged == before)
-            tool_error("%s: %s", s->o->test_path, nvc_error_string(rb));
+        if (errors_logged == before || tool_interrupted)
+            tool_die("%s: %s", s->o->test_path, nvc_error_string(rb));
         nvc_picture_unref(a);
         exit(1);
     }
@@ -435,10 +435,9 @@ static int run(Session *s)
     nvc_metrics_accum_init(&acc);
     int64_t frame = o->skip, status = 0;
     while (o->max_frames < 0 || acc.frames < o->max_frames) {
-        if (tool_interrupted) {
+        if (tool_interrupted) { /* no summary of a partial comparison */
             tool_error("interrupted after %lld frames", (long long)acc.frames);
-            status = 1;
-            break;
+            return 130;
         }
         NvcPicture a, b;
         const int r = read_pair(s, &a, &b);

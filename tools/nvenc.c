@@ -15,19 +15,23 @@
 
 typedef struct Options {
     const char *in, *out;
+    const char *title;          /* Matroska title; NULL: the input's file name */
     NvcEncoderSettings enc;
     NvcInputSettings in_s;
     enum NvcContainerFormat container;
     int64_t start, frames;
     int quiet;
+    int bitexact;
 } Options;
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: %s [OPTIONS] INPUT OUTPUT\n"
-            "Encode INPUT (.y4m, raw .yuv, .png or a %%04d.png sequence; \"-\" = Y4M on stdin)\n"
-            "into OUTPUT (.nvc Matroska, or .nvces elementary stream; \"-\" = stdout).\n"
+            "Encode INPUT (.y4m, raw .yuv, .png or a %%04d.png sequence, or anything FFmpeg\n"
+            "decodes: .mp4, .mkv, .webm, .264 ...; \"-\" = Y4M on stdin) into OUTPUT (.nvc\n"
+            "Matroska, or .nvces elementary stream; \"-\" = stdout). The source's frame rate,\n"
+            "aspect ratio and colour description are kept.\n"
             "\n"
             "Codec:\n"
             "  -c, --codec NAME     hnerv (default), nervpp, image, dcvc\n"
@@ -37,6 +41,10 @@ static void usage(FILE *f)
             "  -e, --epochs N       INR training epochs (codec default when absent)\n"
             "      --qbits N        INR weight quantisation bits, 6 to 8 (default 8)\n"
             "      --qat-epochs N   INR quantisation-aware fine-tuning epochs\n"
+            "      --strides LIST   INR decoder strides, e.g. 5,4,4,2,2 (default: from the size)\n"
+            "      --loss L         INR training loss: l2 (default) or l1-msssim\n"
+            "      --prune F        INR: prune this fraction of the weights before fine-tuning\n"
+            "      --lr LR          INR peak learning rate (codec default when absent)\n"
             "  -q, --q N            learned codecs: quality index 0..63 (default 32)\n"
             "      --refresh N      conditional codec: temporal feature refresh period (32)\n"
             "      --intra-period N conditional codec: intra period, -1 = first frame only\n"
@@ -47,10 +55,15 @@ static void usage(FILE *f)
             "      --start N        skip the first N pictures\n"
             "  -n, --frames N       encode at most N pictures\n"
             "      --res WxH        raw .yuv size (when the name does not say)\n"
-            "      --fps RATE       frame rate of raw/PNG input (e.g. 30000/1001)\n"
+            "      --fps RATE       frame rate of raw/PNG input (e.g. 30000/1001); replaces the\n"
+            "                       rate of other inputs\n"
             "      --bitdepth N     raw .yuv bit depth (8, 10, 12, 16)\n"
             "Output:\n"
             "      --container C    mkv (default for .nvc) or elementary (default for .nvces)\n"
+            "      --bitexact       Matroska without random UIDs and version strings, so the\n"
+            "                       same encode gives the same file bytes (the elementary\n"
+            "                       stream always does)\n"
+            "      --title TEXT     Matroska title (default: the input's file name; \"\" = none)\n"
             "      --quiet          no progress line\n"
             "  -v, --verbose        more messages\n"
             "  -h, --help           this help\n"
@@ -79,11 +92,13 @@ static int has_suffix(const char *s, const char *suffix)
 static void parse_options(int argc, char **argv, Options *o)
 {
     enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
-           O_CONTAINER, O_QUIET };
+           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR, O_TITLE };
     static const struct option longopts[] = {
         { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
         { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
         { "qbits", required_argument, NULL, O_QBITS }, { "qat-epochs", required_argument, NULL, O_QAT },
+        { "strides", required_argument, NULL, O_STRIDES }, { "loss", required_argument, NULL, O_LOSS },
+        { "prune", required_argument, NULL, O_PRUNE }, { "lr", required_argument, NULL, O_LR },
         { "q", required_argument, NULL, 'q' }, { "refresh", required_argument, NULL, O_REFRESH },
         { "intra-period", required_argument, NULL, O_INTRA }, { "seed", required_argument, NULL, O_SEED },
         { "threads", required_argument, NULL, 't' }, { "device", required_argument, NULL, 'd' },
@@ -91,6 +106,8 @@ static void parse_options(int argc, char **argv, Options *o)
         { "res", required_argument, NULL, O_RES }, { "fps", required_argument, NULL, O_FPS },
         { "bitdepth", required_argument, NULL, O_BITDEPTH },
         { "container", required_argument, NULL, O_CONTAINER }, { "quiet", no_argument, NULL, O_QUIET },
+        { "bitexact", no_argument, NULL, O_BITEXACT },
+        { "title", required_argument, NULL, O_TITLE },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
@@ -112,6 +129,29 @@ static void parse_options(int argc, char **argv, Options *o)
         case 'e': o->enc.epochs = (int)tool_parse_int(optarg, "--epochs", 1, 1000000); break;
         case O_QBITS: o->enc.qbits = (int)tool_parse_int(optarg, "--qbits", 6, 8); break;
         case O_QAT: o->enc.qat_epochs = (int)tool_parse_int(optarg, "--qat-epochs", 0, 1000000); break;
+        case O_STRIDES: o->enc.strides = optarg; break;
+        case O_LOSS:
+            if (!strcmp(optarg, "l2"))
+                o->enc.loss = NVC_INR_LOSS_L2;
+            else if (!strcmp(optarg, "l1-msssim"))
+                o->enc.loss = NVC_INR_LOSS_L1_MSSSIM;
+            else
+                tool_die("--loss: '%s' is not l2 or l1-msssim", optarg);
+            break;
+        case O_LR: {
+            char *end;
+            o->enc.lr = strtod(optarg, &end);
+            if (*end || !(o->enc.lr > 0 && o->enc.lr < 1))
+                tool_die("--lr: '%s' is not a learning rate between 0 and 1", optarg);
+            break;
+        }
+        case O_PRUNE: {
+            char *end;
+            o->enc.prune = strtod(optarg, &end);
+            if (*end || !(o->enc.prune >= 0 && o->enc.prune <= 0.9))
+                tool_die("--prune: '%s' is not a fraction from 0 to 0.9", optarg);
+            break;
+        }
         case 'q': o->enc.q = (int)tool_parse_int(optarg, "--q", 0, 63); break;
         case O_REFRESH: o->enc.refresh = (int)tool_parse_int(optarg, "--refresh", 1, 1 << 20); break;
         case O_INTRA: o->enc.intra_period = (int)tool_parse_int(optarg, "--intra-period", -1, 1 << 20); break;
@@ -140,6 +180,8 @@ static void parse_options(int argc, char **argv, Options *o)
                 tool_die("--container: '%s' is not mkv or elementary", optarg);
             break;
         case O_QUIET: o->quiet = 1; break;
+        case O_BITEXACT: o->bitexact = 1; break;
+        case O_TITLE: o->title = optarg; break;
         case 'v': tool_verbosity++; break;
         case 'h': usage(stdout); exit(0);
         case 'V': tool_print_version(); exit(0);
@@ -152,6 +194,10 @@ static void parse_options(int argc, char **argv, Options *o)
     }
     o->in = argv[optind];
     o->out = argv[optind + 1];
+    if (!o->title && strcmp(o->in, "-")) {
+        const char *slash = strrchr(o->in, '/');
+        o->title = slash ? slash + 1 : o->in;
+    }
     if (!container_set)
         o->container = has_suffix(o->out, ".nvces") ? NVC_CONTAINER_ELEMENTARY
                                                     : NVC_CONTAINER_MATROSKA;
@@ -191,7 +237,9 @@ static int drain_packets(NvcEncoder *enc, NvcMuxer **mux, const Options *o, int6
             NvcMuxSettings ms;
             nvc_mux_default_settings(&ms);
             ms.format = o->container;
+            ms.bitexact = o->bitexact;
             ms.logger = lg;
+            ms.title = o->title && *o->title ? o->title : NULL;
             if ((ret = nvc_encoder_get_config(enc, &cfg)) == 0) {
                 ret = nvc_mux_open(mux, o->out, &cfg, &ms);
                 *bytes += cfg.payload.sz;
@@ -225,11 +273,17 @@ int main(int argc, char **argv)
     int ret = nvc_input_open(&in, o.in, &o.in_s);
     if (ret < 0)
         tool_fail(ret, "%s", o.in);
-    const NvcVideoInfo info_copy = *nvc_input_info(in), *info = &info_copy; /* used after the input closes */
+    NvcVideoInfo info = *nvc_input_info(in); /* used after the input is closed */
+    /* The frames this run encodes, which the encoder may announce in the
+     * stream: fewer than the input's with --start and --frames. */
+    if (info.nb_frames >= 0)
+        info.nb_frames = info.nb_frames > o.start ? info.nb_frames - o.start : 0;
+    if (o.frames >= 0 && info.nb_frames > o.frames)
+        info.nb_frames = o.frames;
     if (o.start && (ret = nvc_input_skip(in, o.start)) < 0)
         tool_fail(ret, "%s", o.in);
     NvcEncoder *enc;
-    if ((ret = nvc_encoder_open(&enc, info, &o.enc)) < 0)
+    if ((ret = nvc_encoder_open(&enc, &info, &o.enc)) < 0)
         tool_fail(ret, "cannot start the %s encoder", nvc_codec_name(o.enc.codec));
 
     const double t0 = now_s();
@@ -273,17 +327,13 @@ int main(int argc, char **argv)
         ret = close_ret;
     nvc_encoder_close(&enc);
     nvc_input_close(&in);
-    if (ret == NVC_ERR(EINTR)) {
-        tool_error("interrupted: %s not written", o.out);
-        return 130;
-    }
     if (ret < 0)
-        tool_fail(ret, "%s not written", o.out);
+        return tool_exit_status(ret, o.out);
     const double secs = now_s() - t0;
-    const double pixels = (double)n * info->p.w * info->p.h;
+    const double pixels = (double)n * info.p.w * info.p.h;
     struct stat st;
     double file_bytes = strcmp(o.out, "-") && !stat(o.out, &st) ? (double)st.st_size : (double)bytes;
     fprintf(stderr, "%s: %" PRId64 " frames %dx%d -> %s: %.0f bytes, %.5f bpp, %.1f s\n", tool_name,
-            n, info->p.w, info->p.h, o.out, file_bytes, file_bytes * 8 / pixels, secs);
+            n, info.p.w, info.p.h, o.out, file_bytes, file_bytes * 8 / pixels, secs);
     return 0;
 }

@@ -90,6 +90,12 @@ typedef struct NvcEncodeProgress {
     double eta_s;            /* seconds left in the whole encode (estimate) */
 } NvcEncodeProgress;
 
+/* Training loss of the INR codecs. */
+enum NvcInrLoss {
+    NVC_INR_LOSS_L2 = 0,        /* mean squared error, planes weighted 6:1:1 (YCbCr) or equally (RGB) */
+    NVC_INR_LOSS_L1_MSSSIM = 1, /* 0.7 L1 + 0.3 (1 - MS-SSIM), same weights (HiNeRV) */
+};
+
 typedef struct NvcEncoderSettings {
     enum NvcCodecId codec;  /* default NVC_CODEC_HNERV */
     int n_threads;          /* default 0 = all available */
@@ -103,6 +109,12 @@ typedef struct NvcEncoderSettings {
     int epochs;             /* training epochs; default 0 = codec default */
     int qbits;              /* weight quantisation bits (6..8); default 0 = 8 */
     int qat_epochs;         /* quantisation-aware fine-tuning epochs; default -1 = codec default */
+    const char *strides;    /* decoder strides, e.g. "5,4,4,2,2" (1 to 6 values, each 2..5);
+                               default NULL = chosen from the picture size */
+    enum NvcInrLoss loss;   /* training loss; default NVC_INR_LOSS_L2 */
+    double prune;           /* fraction of the decoder's weights set to zero (magnitude
+                               pruning, 0 .. 0.9) before the fine-tuning; default 0 */
+    double lr;              /* peak learning rate; default 0 = codec default */
     /* Learned image and conditional video codecs. */
     int q;                  /* quality index 0..63; default 32 */
     int refresh;            /* temporal feature refresh period; default 32 */

@@ -1,6 +1,8 @@
 /*
  * nvc: reading and writing pictures: Y4M (8 to 16 bit, 4:2:0 / 4:4:4 / mono),
- * raw planar .yuv, PNG files and numbered PNG sequences. Inputs stream frame
+ * raw planar .yuv, PNG files and numbered PNG sequences; with FFmpeg, also
+ * any file libavformat + libavcodec decode (input) and any container and
+ * encoder they write (output: out.mp4, out.mkv ...). Inputs stream frame
  * by frame (never the whole file in memory); "-" means stdin/stdout (Y4M).
  * Outputs are written under a temporary name and renamed into place only when
  * closed with commit, so an interrupted run never leaves a partial file.
@@ -19,10 +21,14 @@ extern "C" {
 #endif
 
 enum NvcFileFormat {
-    NVC_FILE_AUTO = 0, /* from the name: .y4m, .yuv, .png (a %d pattern: a sequence), "-": Y4M */
+    NVC_FILE_AUTO = 0, /* from the name: .y4m, .yuv, .png (a %d pattern: a sequence), "-": Y4M;
+                          any other name: NVC_FILE_FFMPEG in builds with FFmpeg */
     NVC_FILE_Y4M = 1,
     NVC_FILE_YUV = 2,  /* raw planar, 8-bit or little-endian 16-bit samples */
     NVC_FILE_PNG = 3,  /* one file, or a sequence when the name holds a printf %d pattern */
+    NVC_FILE_FFMPEG = 4, /* libavformat + libavcodec: input, the best video stream of
+                            anything they decode; output, a container picked from the
+                            name (or NvcOutputSettings.container) and an encoder */
 };
 
 /* What a stream of pictures is. */
@@ -43,7 +49,8 @@ typedef struct NvcInputSettings {
     int w, h;                  /* default 0 */
     enum NvcPixelLayout layout; /* default NVC_PIXEL_LAYOUT_I420 (a "_444" name overrides) */
     int bpc;                   /* default 0: from the name ("_10bit", "10le"), else 8 */
-    int fps_num, fps_den;      /* default 0/0: from the name, else 25/1 (also used for PNG) */
+    int fps_num, fps_den;      /* default 0/0: from the name, else 25/1 (also used for PNG;
+                                  for FFmpeg input it replaces the file's rate) */
     int64_t max_pixels;        /* default 0 = NVC_DEFAULT_MAX_PIXELS; larger pictures are refused */
     NvcLogger logger;          /* default: silent */
 } NvcInputSettings;
@@ -56,6 +63,18 @@ NVC_API void nvc_input_default_settings(NvcInputSettings *s);
  * NVC_ERR(ENOTSUP) (valid but unsupported: 4:2:2, interlaced, ...),
  * NVC_ERR(ERANGE) (beyond max_pixels), NVC_ERR(EINVAL) (bad settings). */
 NVC_API int nvc_input_open(NvcInput **in, const char *path, const NvcInputSettings *s);
+
+/* FFmpeg input (NVC_FILE_FFMPEG): the decoded frames, in presentation order,
+ * numbered from 0 at the stream's frame rate (variable-rate sources are read
+ * as constant-rate, as `ffmpeg -vsync passthrough` would number them). Frames
+ * keep their format when nvc holds it (gray, yuv420p, yuv444p, gbrp at 8, 10,
+ * 12 or 16 bits; yuvj formats as full range); other formats are converted to
+ * the nearest one (4:2:2 and 4:1:1 to 4:2:0, packed RGB to planar RGB, 9 and
+ * 14 bits up) with one warning when something is lost (alpha, chroma
+ * resolution). The colour description is the first frame's; nb_frames is
+ * -1 (containers' counts are not what decodes). A size change
+ * in mid-stream is scaled back to the first size (with a warning), as
+ * ffmpeg does. "-" with this format reads stdin through FFmpeg. */
 
 /* Properties of the opened source (valid until nvc_input_close). */
 NVC_API const NvcVideoInfo *nvc_input_info(const NvcInput *in);
@@ -79,13 +98,37 @@ typedef struct NvcOutputSettings {
     /* PNG only: 8 or 16 bits per sample; 0 (default) = 8 for 8-bit pictures,
      * 16 above. YCbCr pictures are converted to RGB (nvc_picture_convert). */
     int png_bpc;
+    /* FFmpeg output only. */
+    const char *container;     /* libavformat muxer ("mp4", "matroska", "nut" ...);
+                                  default NULL: from the file name. Needed for "-" */
+    const char *codec;         /* encoder or codec name ("libx264", "h264", "ffv1" ...);
+                                  default NULL: the container's default video codec */
+    /* NULL-terminated key, value pairs, as ffmpeg's "-key value" options
+     * without the dash and stream specifier: encoder options ("crf" "18",
+     * "preset" "slow", "x264-params" "keyint=60", "g" "12", "b" "2M"), then
+     * muxer options ("movflags" "+faststart"); "pix_fmt" picks the encoded
+     * pixel format and "metadata" "KEY=VALUE" adds a container tag. A key
+     * neither takes fails the open. Default NULL. Copied at open. */
+    const char *const *options;
     NvcLogger logger;          /* default: silent */
 } NvcOutputSettings;
 
 NVC_API void nvc_output_default_settings(NvcOutputSettings *s);
 
 /* Create a picture sink for pictures described by info (Y4M writes its
- * header from it; raw .yuv writes samples only). */
+ * header from it; raw .yuv writes samples only).
+ * FFmpeg output (NVC_FILE_FFMPEG): the encoder gets the pictures' own pixel
+ * format when it takes it (so 10-bit stays 10-bit with libx264, libx265,
+ * ffv1 ...), else the "pix_fmt" option's, else the one libavcodec finds
+ * least lossy (one warning when depth or chroma is lost). Frame rate, sample
+ * aspect ratio and colour description (matrix, primaries, transfer, range,
+ * chroma location) are given to the encoder and the container. Timestamps:
+ * pic->pts (frame units) counted from the first picture written. The file is
+ * written under a temporary name and renamed at a committing close, except
+ * for formats that name their own files (image2 patterns such as
+ * out%04d.jpg, segment). Returns NVC_ERR(ENOTSUP) for a name or container no
+ * muxer knows, NVC_ERR(EINVAL) for a bad codec, option or an encoder that
+ * refuses the settings (FFmpeg's reason goes through av_log). */
 NVC_API int nvc_output_open(NvcOutput **out, const char *path, const NvcVideoInfo *info,
                             const NvcOutputSettings *s);
 

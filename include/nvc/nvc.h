@@ -13,5 +13,6 @@
 #include "nvc/metrics.h"
 #include "nvc/container.h"
 #include "nvc/codec.h"
+#include "nvc/filter.h"
 
 #endif /* NVC_NVC_H */

@@ -26,6 +26,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 
+#include "codec/lav_map.h"
 #include "tools/rd/rd.h"
 
 typedef struct LavcCodec {
@@ -106,48 +107,6 @@ static void av_error(char *err, size_t errsz, const char *what, int ret)
     snprintf(err, errsz, "%s: %s", what, msg);
 }
 
-static enum AVPixelFormat pix_fmt_of(const NvcPictureParameters *p)
-{
-    static const enum AVPixelFormat fmts[3][3] = {
-        { AV_PIX_FMT_GRAY8, AV_PIX_FMT_GRAY10, AV_PIX_FMT_GRAY12 },
-        { AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV420P10, AV_PIX_FMT_YUV420P12 },
-        { AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUV444P10, AV_PIX_FMT_YUV444P12 },
-    };
-    const int d = p->bpc == 8 ? 0 : p->bpc == 10 ? 1 : p->bpc == 12 ? 2 : -1;
-    if (d < 0 || (unsigned)p->layout > 2)
-        return AV_PIX_FMT_NONE;
-    return fmts[p->layout][d];
-}
-
-/* The nvc picture format of a decoded frame (0), or -1 when it has none. */
-static int params_of(const AVFrame *f, NvcPictureParameters *p)
-{
-    static const struct {
-        enum AVPixelFormat fmt;
-        enum NvcPixelLayout layout;
-        int bpc;
-    } map[] = {
-        { AV_PIX_FMT_GRAY8, NVC_PIXEL_LAYOUT_I400, 8 },
-        { AV_PIX_FMT_GRAY10, NVC_PIXEL_LAYOUT_I400, 10 },
-        { AV_PIX_FMT_GRAY12, NVC_PIXEL_LAYOUT_I400, 12 },
-        { AV_PIX_FMT_YUV420P, NVC_PIXEL_LAYOUT_I420, 8 },
-        { AV_PIX_FMT_YUVJ420P, NVC_PIXEL_LAYOUT_I420, 8 },
-        { AV_PIX_FMT_YUV420P10, NVC_PIXEL_LAYOUT_I420, 10 },
-        { AV_PIX_FMT_YUV420P12, NVC_PIXEL_LAYOUT_I420, 12 },
-        { AV_PIX_FMT_YUV444P, NVC_PIXEL_LAYOUT_I444, 8 },
-        { AV_PIX_FMT_YUVJ444P, NVC_PIXEL_LAYOUT_I444, 8 },
-        { AV_PIX_FMT_YUV444P10, NVC_PIXEL_LAYOUT_I444, 10 },
-        { AV_PIX_FMT_YUV444P12, NVC_PIXEL_LAYOUT_I444, 12 },
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (map[i].fmt == f->format) {
-            *p = (NvcPictureParameters){ f->width, f->height, map[i].layout, map[i].bpc };
-            return 0;
-        }
-    }
-    return -1;
-}
-
 static int supports(const AVCodec *codec, enum AVPixelFormat fmt)
 {
     if (!codec->pix_fmts)
@@ -194,7 +153,7 @@ static int open_encoder(RdJob *job, const LavcCodec *lc, const NvcVideoInfo *inf
                         AVCodecContext **pc, char *err, size_t errsz)
 {
     const AVCodec *codec = avcodec_find_encoder_by_name(lc->encoder);
-    const enum AVPixelFormat fmt = pix_fmt_of(&info->p);
+    const enum AVPixelFormat fmt = nvc_lav_pix_fmt(&info->p, 0);
     if (!codec || fmt == AV_PIX_FMT_NONE || !supports(codec, fmt)) {
         snprintf(err, errsz, "%s cannot code %d-bit %s pictures", lc->encoder, info->p.bpc,
                  info->p.layout == NVC_PIXEL_LAYOUT_I420   ? "4:2:0"
@@ -446,7 +405,10 @@ static int sink_frame(DecodeSink *k, const AVFrame *f, const RdJob *job, char *e
     k->pt->key_frames += !!f->key_frame;
     NvcPicture pic;
     memset(&pic, 0, sizeof(pic));
-    if (params_of(f, &pic.p) < 0) {
+    pic.p.w = f->width;
+    pic.p.h = f->height;
+    int rgb, full;
+    if (nvc_lav_params_of((enum AVPixelFormat)f->format, &pic.p, &rgb, &full) < 0 || rgb) {
         snprintf(err, errsz, "%s returned an unexpected pixel format", job->codec->name);
         return NVC_ERR(EINVAL);
     }

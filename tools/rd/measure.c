@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "nvc/convert.h"
+#include "tools/common.h"
 #include "tools/rd/rd.h"
 
 double rd_now(void)
@@ -42,19 +43,6 @@ int rd_mkdir_p(const char *path)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-/* A logger that keeps the library's last error line in a buffer. */
-typedef struct Capture {
-    char *buf;
-    size_t size;
-} Capture;
-
-static void capture_log(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
-{
-    Capture *c = cookie;
-    if (level == NVC_LOG_ERROR && c->buf && c->size)
-        vsnprintf(c->buf, c->size, fmt, ap);
-}
-
 void rd_source_info(const RdClip *clip, enum RdSourceKind kind, NvcVideoInfo *info)
 {
     *info = clip->info;
@@ -72,9 +60,9 @@ int rd_source_open(RdSource *src, const RdClip *clip, enum RdSourceKind kind, ch
     src->clip = clip;
     src->kind = kind;
     char msg[256] = "";
-    Capture cap = { msg, sizeof(msg) };
+    ToolCapture cap = { msg, sizeof(msg) };
     NvcInputSettings s = clip->in;
-    s.logger = (NvcLogger){ &cap, capture_log };
+    s.logger = tool_capture_logger(&cap);
     int ret = nvc_input_open(&src->in, clip->path, &s);
     if (ret < 0)
         snprintf(err, errsz, "%s: %s", clip->path, msg[0] ? msg : nvc_error_string(ret));

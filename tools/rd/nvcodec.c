@@ -15,19 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tools/common.h"
 #include "tools/rd/rd.h"
-
-typedef struct Capture {
-    char *buf;
-    size_t size;
-} Capture;
-
-static void capture_log(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
-{
-    Capture *c = cookie;
-    if (level == NVC_LOG_ERROR && c->buf && c->size)
-        vsnprintf(c->buf, c->size, fmt, ap);
-}
 
 int rd_nvc_available(const RdCodec *codec)
 {
@@ -61,7 +50,7 @@ static void on_progress(void *cookie, const NvcEncodeProgress *p)
         pthread_mutex_unlock(job->lock);
 }
 
-static void encoder_settings(RdJob *job, NvcEncoderSettings *s, Capture *cap, volatile int *cancel)
+static void encoder_settings(RdJob *job, NvcEncoderSettings *s, ToolCapture *cap, volatile int *cancel)
 {
     const RdOptions *o = job->opt;
     nvc_encoder_default_settings(s);
@@ -79,7 +68,7 @@ static void encoder_settings(RdJob *job, NvcEncoderSettings *s, Capture *cap, vo
     s->progress = on_progress;
     s->progress_cookie = job;
     s->cancel = cancel;
-    s->logger = (NvcLogger){ cap, capture_log };
+    s->logger = tool_capture_logger(cap);
 }
 
 /* The encoder and the muxer it feeds, opened once the first packet (and
@@ -92,7 +81,7 @@ typedef struct Coder {
     int64_t packets, keys;
     double seconds;       /* inside encoder calls */
     char *msg;            /* the library's last error line */
-    Capture cap;          /* logger cookie filling msg */
+    ToolCapture cap;          /* logger cookie filling msg */
 } Coder;
 
 static int write_ready_packets(Coder *c, char *err, size_t errsz)
@@ -114,7 +103,7 @@ static int write_ready_packets(Coder *c, char *err, size_t errsz)
             nvc_mux_default_settings(&ms);
             ms.format = c->format;
             ms.bitexact = 1;
-            ms.logger = (NvcLogger){ &c->cap, capture_log };
+            ms.logger = tool_capture_logger(&c->cap);
             ret = nvc_encoder_get_config(c->enc, &cfg);
             if (ret >= 0) {
                 ret = nvc_mux_open(&c->mux, c->path, &cfg, &ms);
@@ -255,10 +244,10 @@ static int decode_packet(NvcDecoder *dec, const NvcData *pkt, RdMeasure *m, doub
 static int decode_file(RdJob *job, const char *path, RdPoint *pt, char *err, size_t errsz)
 {
     char msg[256] = "";
-    Capture cap = { msg, sizeof(msg) };
+    ToolCapture cap = { msg, sizeof(msg) };
     NvcDemuxSettings ds;
     nvc_demux_default_settings(&ds);
-    ds.logger = (NvcLogger){ &cap, capture_log };
+    ds.logger = tool_capture_logger(&cap);
     NvcDemuxer *dmx = NULL;
     NvcDecoder *dec = NULL;
     RdMeasure m;
