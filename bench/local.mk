@@ -17,6 +17,14 @@ bench_bench_entropy_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 bench_bench_entropy_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 bench_bench_entropy_LDFLAGS = $(OPENMP_CFLAGS)
 
+# Conditional video codec: bench/bench_video [--threads N] [--q Q] [--frames N] [CLIP.y4m]
+EXTRA_PROGRAMS += bench/bench_video
+bench_PROGS += bench/bench_video
+bench_bench_video_SOURCES = bench/bench_video.c
+bench_bench_video_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+bench_bench_video_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+bench_bench_video_LDFLAGS = $(OPENMP_CFLAGS)
+
 # nn engine: bench/bench_nn [--threads N] [--steps N] [--no-torch] (PyTorch twin: bench/nn_torch.py)
 EXTRA_PROGRAMS += bench/bench_nn
 bench_PROGS += bench/bench_nn

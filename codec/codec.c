@@ -9,11 +9,13 @@
 #include "codec/codec_internal.h"
 #include "codec/internal.h"
 #include "nvc/image_codec.h"
+#include "nvc/video_codec.h"
 
 extern const NvcCodecImpl nvc_hnerv_codec, nvc_nervpp_codec; /* inr/plugin.c */
 
 const NvcCodecImpl *const nvc_codec_list[] = {
     &nvc_codec_image,
+    &nvc_codec_dcvc,
     &nvc_hnerv_codec,
     &nvc_nervpp_codec,
     NULL,

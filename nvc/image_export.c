@@ -361,3 +361,9 @@ int nvc_img_export(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int batche
     free(host);
     return ret;
 }
+
+int nvc_img_export_quant_layer(NvcIntConv *c, const float *w, const float *b, int ci, int co, int k, int dw, int relu,
+                               const double *s_in, double s_out)
+{
+    return quant_layer(c, w, b, ci, co, k, dw, relu, s_in, s_out);
+}

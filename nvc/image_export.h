@@ -26,4 +26,10 @@ typedef struct NvcImgExportStats {
 int nvc_img_export(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int batches, const char *name,
                    uint64_t step, const char *path, NvcImgExportStats *st, const NvcLogger *logger);
 
+/* One float conv (w (co, ci or 1, k, k), b (co)) as an integer layer whose
+ * inputs are x / s_in[channel] and outputs y / s_out (also used by the
+ * video model's export). 0, NVC_ERR(ERANGE) or NVC_ERR(ENOMEM). */
+int nvc_img_export_quant_layer(NvcIntConv *c, const float *w, const float *b, int ci, int co, int k, int dw, int relu,
+                               const double *s_in, double s_out);
+
 #endif /* NVC_NVC_IMAGE_EXPORT_H */

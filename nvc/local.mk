@@ -17,7 +17,23 @@ libnvc_core_la_SOURCES += \
 	nvc/train_data.h \
 	nvc/train_data.c \
 	nvc/image_codec.h \
-	nvc/image_codec.c
+	nvc/image_codec.c \
+	nvc/video_flow.h \
+	nvc/video_flow.c \
+	nvc/video_prior.h \
+	nvc/video_prior.c \
+	nvc/video_model.h \
+	nvc/video_model.c \
+	nvc/video_data.h \
+	nvc/video_data.c \
+	nvc/video_intra.h \
+	nvc/video_intra.c \
+	nvc/video_int.h \
+	nvc/video_int.c \
+	nvc/video_file.h \
+	nvc/video_file.c \
+	nvc/video_codec.h \
+	nvc/video_codec.c
 
 # The shipped model, assembled into the library (.incbin): a library of its
 # own for the define, rebuilt when the model file changes.
@@ -29,12 +45,13 @@ nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs
 NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-image_weights.lo
 $(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL)
 libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
+EXTRA_DIST += nvc/VIDEO.md
 EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh \
 	bench/image_kodak_report.py
 
 # nvc-train links the internal library (the nn engine and the models).
 bin_PROGRAMS += tools/nvc-train
-tools_nvc_train_SOURCES = tools/nvc-train.c
+tools_nvc_train_SOURCES = tools/nvc-train.c tools/nvc-train-video.c tools/train_video.h
 tools_nvc_train_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 tools_nvc_train_LDADD = tools/libtoolcommon.la libnvc_core.la $(NVC_DEP_LIBS)
 tools_nvc_train_LDFLAGS = $(OPENMP_CFLAGS)
@@ -46,6 +63,18 @@ tests_test_image_SOURCES = tests/test_image.c tests/common.h
 tests_test_image_CFLAGS = $(TEST_CFLAGS)
 tests_test_image_LDADD = $(TEST_LDADD)
 TESTS += tests/test_image
+
+check_PROGRAMS += tests/test_video_model
+tests_test_video_model_SOURCES = tests/test_video_model.c tests/common.h
+tests_test_video_model_CFLAGS = $(TEST_CFLAGS)
+tests_test_video_model_LDADD = $(TEST_LDADD)
+TESTS += tests/test_video_model
+
+check_PROGRAMS += tests/test_video_codec
+tests_test_video_codec_SOURCES = tests/test_video_codec.c tests/common.h
+tests_test_video_codec_CFLAGS = $(TEST_CFLAGS)
+tests_test_video_codec_LDADD = $(TEST_LDADD)
+TESTS += tests/test_video_codec
 
 check_PROGRAMS += tests/test_image_model
 tests_test_image_model_SOURCES = tests/test_image_model.c tests/common.h
@@ -69,3 +98,7 @@ tests_fuzz_replay_image_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 tests_fuzz_replay_image_LDFLAGS = $(OPENMP_CFLAGS)
 TESTS += tests/fuzz/replay_image
 EXTRA_DIST += tests/fuzz/fuzz_image.c conformance/image
+
+# nvc-train --model video: trains, checkpoints, resumes, rejects bad input.
+TESTS += tests/nvc-train-video.sh
+EXTRA_DIST += tests/nvc-train-video.sh models/video-v1.data.txt

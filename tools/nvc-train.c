@@ -21,6 +21,7 @@
 #include "nvc/image_model.h"
 #include "nvc/train_data.h"
 #include "tools/common.h"
+#include "tools/train_video.h"
 
 typedef struct Options {
     NvcImgConfig cfg;
@@ -74,7 +75,8 @@ static void usage(FILE *f)
             "  -t, --threads N        CPU threads (default: all)\n"
             "  -d, --device DEV       cpu (default) or cuda\n"
             "      --quiet            no progress line\n"
-            "  -h, --help\n",
+            "  -h, --help\n"
+            "nvc-train --model video --help: the video model's trainer.\n",
             tool_name);
 }
 
@@ -435,9 +437,30 @@ static int export_model(const Options *o, NvcNn *nn, const NvcTrainSet *set, con
     return 0;
 }
 
+/* "--model image|video" picks the trainer; it is removed from argv. Returns
+ * 1 for video. */
+static int pick_model(int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--model") && strncmp(argv[i], "--model=", 8))
+            continue;
+        const int eq = argv[i][7] == '=';
+        const char *v = eq ? argv[i] + 8 : i + 1 < *argc ? argv[i + 1] : "";
+        if (strcmp(v, "image") && strcmp(v, "video"))
+            tool_die("--model: '%s' is not image or video", v);
+        const int n = eq ? 1 : 2;
+        memmove(argv + i, argv + i + n, sizeof(*argv) * (*argc - i - n + 1));
+        *argc -= n;
+        return !strcmp(v, "video");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     tool_init(argv[0]);
+    if (pick_model(&argc, argv))
+        return tool_train_video(argc, argv);
     Options o;
     memset(&o, 0, sizeof(o));
     parse_options(argc, argv, &o);

@@ -1,0 +1,423 @@
+/*
+ * Model file of the video P-frame model and its export (nvc/video_file.h).
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/crc.h"
+#include "codec/internal.h"
+#include "entropy/coder.h"
+#include "nvc/image_latent.h"
+#include "nvc/video_file.h"
+
+static uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static float bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+int nvc_vid_file_keeps(const char *name)
+{
+    static const char *const drop[] = { "hs.", "fuse.", "prior.", "ctx.", "z_scale" };
+    if (!strncmp(name, "q_", 2))
+        return 0;
+    const char *rest = !strncmp(name, "mv.", 3) ? name + 3 : !strncmp(name, "y.", 2) ? name + 2 : NULL;
+    for (size_t i = 0; rest && i < sizeof(drop) / sizeof(drop[0]); i++)
+        if (!strncmp(rest, drop[i], strlen(drop[i])))
+            return 0;
+    return 1;
+}
+
+void nvc_vid_file_free(NvcVidModelFile *f)
+{
+    for (int i = 0; i < f->nt; i++)
+        free(f->t[i].data);
+    free(f->t);
+    free(f->q_mv_enc);
+    free(f->q_mv_dec);
+    free(f->q_enc);
+    free(f->q_dec);
+    nvc_vid_int_free(&f->mv);
+    nvc_vid_int_free(&f->y);
+    memset(f, 0, sizeof(*f));
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+#define NCFG 11
+
+static void cfg_fields(NvcVidConfig *c, int **v)
+{
+    int *f[NCFG] = { &c->g1, &c->g2, &c->g4, &c->g8, &c->M, &c->Cz, &c->P, &c->cm, &c->Mm, &c->Czm, &c->Pm };
+    memcpy(v, f, sizeof(f));
+}
+
+static void write_floats(NvcByteWriter *bw, const float *v, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        nvc_bw_u32(bw, f32_bits(v[j]));
+}
+
+static int write_int(const NvcVidInt *vi, NvcByteWriter *bw)
+{
+    int ret = nvc_img_int_write(&vi->ii, bw);
+    return ret < 0 ? ret : nvc_int_conv_write(&vi->fuse, bw);
+}
+
+int nvc_vid_file_write(NvcVidModelFile *f, NvcByteWriter *bw)
+{
+    NvcVidConfig *c = &f->cfg;
+    const size_t start = bw->sz;
+    nvc_bw_bytes(bw, NVC_VID_FILE_MAGIC, 8);
+    nvc_bw_u16(bw, NVC_VID_FILE_VERSION);
+    size_t nl = strlen(f->name);
+    nvc_bw_u8(bw, (unsigned)nl);
+    nvc_bw_bytes(bw, f->name, nl);
+    nvc_bw_u64(bw, f->step);
+    int *v[NCFG];
+    cfg_fields(c, v);
+    for (int i = 0; i < NCFG; i++)
+        nvc_bw_u16(bw, (unsigned)*v[i]);
+    nvc_bw_u32(bw, f32_bits(c->lambda_min));
+    nvc_bw_u32(bw, f32_bits(c->lambda_max));
+    nvc_bw_u32(bw, (uint32_t)f->nt);
+    for (int i = 0; i < f->nt; i++) {
+        const NvcImgTensor *t = &f->t[i];
+        size_t l = strlen(t->name);
+        nvc_bw_u8(bw, (unsigned)l);
+        nvc_bw_bytes(bw, t->name, l);
+        nvc_bw_u8(bw, (unsigned)t->shape.ndim);
+        for (int d = 0; d < t->shape.ndim; d++)
+            nvc_bw_u32(bw, (uint32_t)t->shape.d[d]);
+        write_floats(bw, t->data, t->numel);
+    }
+    write_floats(bw, f->q_mv_enc, (size_t)NVC_VID_QLEVELS * c->cm);
+    write_floats(bw, f->q_mv_dec, (size_t)NVC_VID_QLEVELS * c->cm);
+    write_floats(bw, f->q_enc, (size_t)NVC_VID_QLEVELS * c->g2);
+    write_floats(bw, f->q_dec, (size_t)NVC_VID_QLEVELS * c->g2);
+    int ret = write_int(&f->mv, bw);
+    if (!ret)
+        ret = write_int(&f->y, bw);
+    if (ret < 0 || bw->error)
+        return ret < 0 ? ret : NVC_ERR(ENOMEM);
+    f->crc = nvc_crc32(0, bw->buf + start, bw->sz - start);
+    nvc_bw_u32(bw, f->crc);
+    return bw->error ? NVC_ERR(ENOMEM) : 0;
+}
+
+/* ---- parsing ----------------------------------------------------------------------------- */
+
+static int read_tensors(NvcVidModelFile *f, NvcByteReader *br)
+{
+    uint32_t nt = nvc_br_u32(br);
+    if (br->error || nt > 4096)
+        return NVC_ERR_CORRUPT;
+    f->t = calloc(nt ? nt : 1, sizeof(*f->t));
+    if (!f->t)
+        return NVC_ERR(ENOMEM);
+    for (uint32_t i = 0; i < nt; i++) {
+        NvcImgTensor *t = &f->t[i];
+        f->nt = (int)i + 1;
+        size_t l = nvc_br_u8(br);
+        const uint8_t *name = nvc_br_bytes(br, l);
+        t->shape.ndim = nvc_br_u8(br);
+        if (!name || l >= sizeof(t->name) || t->shape.ndim < 1 || t->shape.ndim > NVC_MAX_DIMS)
+            return NVC_ERR_CORRUPT;
+        memcpy(t->name, name, l);
+        t->numel = 1;
+        for (int d = 0; d < t->shape.ndim; d++) {
+            uint32_t v = nvc_br_u32(br);
+            if (v < 1 || v > (1u << 24))
+                return NVC_ERR_CORRUPT;
+            t->shape.d[d] = (int)v;
+            t->numel *= v;
+        }
+        if (br->error || t->numel > nvc_br_left(br) / 4)
+            return NVC_ERR_CORRUPT;
+        if (!(t->data = malloc(t->numel * sizeof(float))))
+            return NVC_ERR(ENOMEM);
+        for (size_t j = 0; j < t->numel; j++)
+            t->data[j] = bits_f32(nvc_br_u32(br));
+    }
+    return 0;
+}
+
+static int read_floats(NvcByteReader *br, float **out, size_t n)
+{
+    if (nvc_br_left(br) < n * 4)
+        return NVC_ERR_CORRUPT;
+    if (!(*out = malloc(n * sizeof(float))))
+        return NVC_ERR(ENOMEM);
+    for (size_t j = 0; j < n; j++) {
+        (*out)[j] = bits_f32(nvc_br_u32(br));
+        if (!((*out)[j] > 0 && (*out)[j] < 1e6f)) /* scalers are positive */
+            return NVC_ERR_CORRUPT;
+    }
+    return 0;
+}
+
+static int read_int(NvcVidInt *vi, int M, int Cz, int P, NvcByteReader *br)
+{
+    int ret = nvc_img_int_read(&vi->ii, M, Cz, P, 1, br);
+    if (!ret)
+        ret = nvc_int_conv_read(&vi->fuse, br);
+    const NvcIntConv *c = &vi->fuse;
+    if (!ret && (c->ci != P + M || c->co != P || c->k != 1 || c->dw || !c->relu || nvc_int_conv_check(c) < 0))
+        ret = NVC_ERR_CORRUPT;
+    return ret;
+}
+
+static int parse_body(NvcVidModelFile *f, NvcByteReader *br, const NvcLogger *lg)
+{
+    const uint8_t *magic = nvc_br_bytes(br, 8);
+    if (!magic || memcmp(magic, NVC_VID_FILE_MAGIC, 8))
+        return nvc_log_error(lg, NVC_ERR_CORRUPT, "video model: not a model file");
+    unsigned version = nvc_br_u16(br);
+    if (version > NVC_VID_FILE_VERSION)
+        return nvc_log_error(lg, NVC_ERR(ENOTSUP), "video model: file version %u is newer than this library's %d",
+                             version, NVC_VID_FILE_VERSION);
+    size_t nl = nvc_br_u8(br);
+    const uint8_t *name = nvc_br_bytes(br, nl);
+    if (!version || !name || nl > NVC_VID_NAME_MAX)
+        return NVC_ERR_CORRUPT;
+    memcpy(f->name, name, nl);
+    f->step = nvc_br_u64(br);
+    NvcVidConfig *c = &f->cfg;
+    int *v[NCFG];
+    cfg_fields(c, v);
+    for (int i = 0; i < NCFG; i++)
+        *v[i] = nvc_br_u16(br);
+    c->lambda_min = bits_f32(nvc_br_u32(br));
+    c->lambda_max = bits_f32(nvc_br_u32(br));
+    if (br->error || nvc_vid_config_check(c, lg) < 0)
+        return NVC_ERR_CORRUPT;
+    int ret = read_tensors(f, br);
+    if (!ret)
+        ret = read_floats(br, &f->q_mv_enc, (size_t)NVC_VID_QLEVELS * c->cm);
+    if (!ret)
+        ret = read_floats(br, &f->q_mv_dec, (size_t)NVC_VID_QLEVELS * c->cm);
+    if (!ret)
+        ret = read_floats(br, &f->q_enc, (size_t)NVC_VID_QLEVELS * c->g2);
+    if (!ret)
+        ret = read_floats(br, &f->q_dec, (size_t)NVC_VID_QLEVELS * c->g2);
+    if (!ret)
+        ret = read_int(&f->mv, c->Mm, c->Czm, c->Pm, br);
+    if (!ret)
+        ret = read_int(&f->y, c->M, c->Cz, c->P, br);
+    if (!ret && (br->error || nvc_br_left(br)))
+        ret = NVC_ERR_CORRUPT;
+    return ret;
+}
+
+int nvc_vid_file_parse(NvcVidModelFile *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
+{
+    memset(f, 0, sizeof(*f));
+    if (sz < 16)
+        return nvc_log_error(lg, NVC_ERR_CORRUPT, "video model: truncated file");
+    uint32_t crc = (uint32_t)buf[sz - 4] << 24 | (uint32_t)buf[sz - 3] << 16 | (uint32_t)buf[sz - 2] << 8 |
+                   buf[sz - 1];
+    if (nvc_crc32(0, buf, sz - 4) != crc)
+        return nvc_log_error(lg, NVC_ERR_CORRUPT, "video model: checksum mismatch (damaged file)");
+    NvcByteReader br;
+    nvc_br_init(&br, buf, sz - 4);
+    int ret = parse_body(f, &br, lg);
+    if (ret < 0) {
+        nvc_vid_file_free(f);
+        if (ret == NVC_ERR_CORRUPT)
+            nvc_log(lg, NVC_LOG_ERROR, "video model: malformed file");
+    } else {
+        f->crc = crc;
+    }
+    return ret;
+}
+
+/* ---- export ------------------------------------------------------------------------------ */
+
+/* Float tensors the codec needs and the per-quality scaler tables (the
+ * interpolation of nvc_vid_set_quality). */
+static int fill_file(NvcVidModelFile *f, const NvcVidModel *m, const float *host)
+{
+    const NvcVidConfig *c = &m->cfg;
+    const NvcArena *a = &m->params;
+    f->t = calloc(a->n, sizeof(*f->t));
+    if (!f->t)
+        return NVC_ERR(ENOMEM);
+    for (int i = 0; i < a->n; i++) {
+        if (!nvc_vid_file_keeps(a->t[i].name))
+            continue;
+        NvcImgTensor *t = &f->t[f->nt++];
+        snprintf(t->name, sizeof(t->name), "%s", a->t[i].name);
+        t->shape = a->t[i].shape;
+        t->numel = a->t[i].numel;
+        if (!(t->data = malloc(t->numel * sizeof(float))))
+            return NVC_ERR(ENOMEM);
+        memcpy(t->data, host + a->t[i].offset, t->numel * sizeof(float));
+    }
+    const char *names[4] = { "q_mv_enc", "q_mv_dec", "q_enc", "q_dec" };
+    float **dst[4] = { &f->q_mv_enc, &f->q_mv_dec, &f->q_enc, &f->q_dec };
+    const int C[4] = { c->cm, c->cm, c->g2, c->g2 };
+    for (int k = 0; k < 4; k++) {
+        const float *lim = host + a->t[nvc_arena_find(a, names[k])].offset;
+        if (!(*dst[k] = malloc(sizeof(float) * NVC_VID_QLEVELS * C[k])))
+            return NVC_ERR(ENOMEM);
+        for (int q = 0; q < NVC_VID_QLEVELS; q++) {
+            const double t = q / 63.0;
+            for (int i = 0; i < C[k]; i++) {
+                double l0 = fmax(fabs(lim[i]), 1e-6), l1 = fmax(fabs(lim[C[k] + i]), 1e-6);
+                (*dst[k])[q * C[k] + i] = (float)(pow(l0, 1 - t) * pow(l1, t));
+            }
+        }
+    }
+    return 0;
+}
+
+/* Ideal bits of one batch's latents (every frame, every chain) under the
+ * integer priors, the previous frame's decoded latents as references. */
+static int int_bits(NvcVidModelFile *f, NvcVidModel *m, NvcNn *nn, double *bits)
+{
+    const NvcVidConfig *c = &m->cfg;
+    const int h4 = m->H / 16, w4 = m->W / 16, B = m->B;
+    const size_t n4 = (size_t)h4 * w4, n6 = n4 / 16;
+    const size_t nmy = (size_t)c->Mm * n4, nmz = (size_t)c->Czm * n6, ny = (size_t)c->M * n4, nz = (size_t)c->Cz * n6;
+    float *hy = malloc(sizeof(float) * B * (nmy + nmz + ny + nz));
+    int64_t *ref = malloc(sizeof(int64_t) * B * (nmy + ny)), *dec = malloc(sizeof(int64_t) * (nmy + ny));
+    NvcCondTables ct;
+    int ret = hy && ref && dec ? nvc_img_latent_tables(&f->y.ii, &ct) : NVC_ERR(ENOMEM);
+    int have_ct = !ret;
+    for (int t = 0; t < m->T && !ret; t++) {
+        const NvcVidFrame *fr = &m->f[t];
+        float *my = hy, *mz = my + B * nmy, *yy = mz + B * nmz, *yz = yy + B * ny;
+        if ((ret = nvc_nn_download(nn, my, fr->me_c[3], B * nmy)) < 0 ||
+            (ret = nvc_nn_download(nn, mz, fr->mvp.ha_c[2], B * nmz)) < 0 ||
+            (ret = nvc_nn_download(nn, yy, fr->e_c[3], B * ny)) < 0 ||
+            (ret = nvc_nn_download(nn, yz, fr->yp.ha_c[2], B * nz)) < 0)
+            break;
+        const int refresh = t == 0 || m->refresh[t];
+        for (int b = 0; b < B && !ret; b++) {
+            double bz, by, cz, cy;
+            int64_t *rm = ref + (size_t)b * (nmy + ny), *ry = rm + nmy;
+            ret = nvc_vid_latent_encode(&f->mv, &ct, m->q[b], my + b * nmy, mz + b * nmz, refresh ? NULL : rm, h4, w4,
+                                        NULL, &bz, &by, dec);
+            if (!ret)
+                ret = nvc_vid_latent_encode(&f->y, &ct, m->q[b], yy + b * ny, yz + b * nz, refresh ? NULL : ry, h4,
+                                            w4, NULL, &cz, &cy, dec + nmy);
+            *bits += bz + by + cz + cy;
+            memcpy(rm, dec, sizeof(int64_t) * (nmy + ny));
+        }
+    }
+    if (have_ct)
+        nvc_cond_tables_free(&ct);
+    free(hy);
+    free(ref);
+    free(dec);
+    return ret;
+}
+
+static int write_path(const char *path, const NvcByteWriter *bw)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp)
+        return NVC_ERR(EIO);
+    int ok = fwrite(bw->buf, 1, bw->sz, fp) == bw->sz;
+    ok &= fclose(fp) == 0;
+    if (!ok || rename(tmp, path)) {
+        remove(tmp);
+        return NVC_ERR(EIO);
+    }
+    return 0;
+}
+
+/* The calibration batches: fixed chains, qualities spread over 0..63. */
+static int calib_pass(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int k, float *x, NvcVidStats *st)
+{
+    const size_t nx = (size_t)m->B * 3 * m->H * m->W;
+    uint64_t rng = 0x5eed0000ull + (uint64_t)k;
+    int q[64];
+    for (int b = 0; b < m->B; b++)
+        q[b] = (int)(((int64_t)(k * m->B + b) * 37) % NVC_VID_QLEVELS);
+    int ret = nvc_vid_clips_chains(set, x, m->B, m->T + 1, m->H, &rng);
+    if (!ret)
+        ret = nvc_vid_set_chain(m, nn, x, x + nx);
+    if (!ret)
+        ret = nvc_vid_set_quality(m, nn, q);
+    return ret < 0 ? ret : nvc_vid_eval(m, nn, st);
+}
+
+int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batches, const char *name,
+                   uint64_t step, const char *path, NvcVidExportStats *st, const NvcLogger *logger)
+{
+    memset(st, 0, sizeof(*st));
+    NvcVidModelFile f;
+    memset(&f, 0, sizeof(f));
+    f.cfg = m->cfg;
+    snprintf(f.name, sizeof(f.name), "%s", name);
+    f.step = step;
+    const size_t nx = (size_t)m->B * 3 * m->H * m->W;
+    float *host = malloc(m->params.size * sizeof(float)), *x = malloc(nx * (m->T + 1) * sizeof(float));
+    int ret = host && x ? nvc_nn_download(nn, host, m->pbuf, m->params.size) : NVC_ERR(ENOMEM);
+    NvcVidCalib cm, cy;
+    memset(&cm, 0, sizeof(cm));
+    memset(&cy, 0, sizeof(cy));
+    double fbits = 0, ibits = 0;
+    for (int k = 0; k < batches && !ret; k++) {
+        NvcVidStats s;
+        ret = calib_pass(m, nn, set, k, x, &s);
+        for (int t = 0; t < m->T && !ret; t++) {
+            ret = nvc_vid_calib_update(nn, &m->mvL, &m->f[t].mvp, &cm);
+            if (!ret)
+                ret = nvc_vid_calib_update(nn, &m->yL, &m->f[t].yp, &cy);
+        }
+        fbits += s.bpp * m->T * m->B * m->H * m->W;
+    }
+    if (!ret) {
+        NvcVidParams p;
+        NvcArena a = m->params;
+        nvc_arena_bind(&a, host);
+        nvc_vid_params(&a, &p, &m->cfg);
+        ret = nvc_vid_int_build(&f.mv, &p.mvp, m->cfg.Mm, m->cfg.Czm, m->cfg.Pm, &cm);
+        if (!ret)
+            ret = nvc_vid_int_build(&f.y, &p.yp, m->cfg.M, m->cfg.Cz, m->cfg.P, &cy);
+    }
+    /* the rate of the same batches under the integer priors */
+    for (int k = 0; k < batches && !ret; k++) {
+        NvcVidStats s;
+        ret = calib_pass(m, nn, set, k, x, &s);
+        if (!ret)
+            ret = int_bits(&f, m, nn, &ibits);
+    }
+    if (!ret)
+        ret = fill_file(&f, m, host);
+    NvcByteWriter bw = { 0 };
+    if (!ret)
+        ret = nvc_vid_file_write(&f, &bw);
+    if (!ret)
+        ret = write_path(path, &bw);
+    const double px = (double)batches * m->T * m->B * m->H * m->W;
+    if (!ret) {
+        st->bytes = bw.sz, st->crc = f.crc;
+        st->bpp_float = fbits / px, st->bpp_int = ibits / px;
+    } else {
+        nvc_log(logger, NVC_LOG_ERROR, "video model export: %s",
+                ret == NVC_ERR(ERANGE) ? "a prior layer does not fit the integer ranges" : "failed");
+    }
+    nvc_bw_free(&bw);
+    nvc_vid_file_free(&f);
+    free(host);
+    free(x);
+    return ret;
+}

@@ -1,0 +1,589 @@
+/*
+ * The video P-frame model (nvc/video_model.h) on a tiny configuration:
+ * - the classic flow recovers a known sub-pixel translation of a real frame;
+ * - the backward pass against central finite differences of the training
+ *   loss where the loss is smooth in a parameter: decoder-side tensors under
+ *   the distortion over a two-frame chain (the second frame's gradient flows
+ *   back into the first through the decoded feature), prior tensors under
+ *   the rate (lambda ~ 0);
+ * - training on chains of a real clip lowers the loss, and gives the same
+ *   bits on 1 and 2 threads.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "tests/common.h"
+
+#include <math.h>
+
+#include "entropy/coder.h"
+#include "nvc/image_latent.h"
+
+#include "nvc/video_data.h"
+#include "nvc/video_file.h"
+#include "nvc/video_flow.h"
+#include "nvc/video_int.h"
+#include "nvc/video_intra.h"
+#include "nvc/video_model.h"
+
+#define S 64
+
+static void tiny(NvcVidConfig *c, float lambda)
+{
+    nvc_vid_config_default(c);
+    c->g1 = 4, c->g2 = 6, c->g4 = 8, c->g8 = 8, c->M = 8, c->Cz = 4, c->P = 8;
+    c->cm = 4, c->Mm = 4, c->Czm = 4, c->Pm = 8;
+    if (lambda > 0)
+        c->lambda_min = c->lambda_max = lambda;
+}
+
+/* B chains of F frames (F, B, 3, S, S) from a real clip. */
+static void load_chains(float *out, int B, int F, uint64_t seed)
+{
+    NvcVidClipSet set = { 0 };
+    NvcVidClipOptions o;
+    nvc_vid_clip_options_default(&o);
+    o.max_frames = 8;
+    o.min_side = S;
+    ck_assert_int_eq(nvc_vid_clips_add(&set, test_data_path("video/foreman_qcif_176x144_30fps_10f_raw.y4m"), &o), 0);
+    ck_assert_int_eq(set.n, 1);
+    ck_assert_int_eq(set.clip[0].n, 8);
+    uint64_t rng = seed;
+    ck_assert_int_eq(nvc_vid_clips_chains(&set, out, B, F, S, &rng), 0);
+    ck_assert_int_eq(nvc_vid_clips_chains(&set, out, B, 9, S, &rng), NVC_ERR(EINVAL));
+    nvc_vid_clips_free(&set);
+}
+
+START_TEST(test_flow)
+{
+    float *f = malloc(sizeof(float) * 3 * S * S * 2);
+    load_chains(f, 1, 2, 7);
+    float *g = malloc(sizeof(float) * S * S * 4), *fl = g + 2 * S * S;
+    nvc_vid_gray(f, S, S, g);
+    /* cur(x, y) = ref(x + 1.5, y - 0.75): the flow is (1.5, -0.75) */
+    for (int i = 0; i < S * S; i++)
+        fl[i] = 1.5f, fl[S * S + i] = -0.75f;
+    nvc_vid_flow_warp(g, fl, S, S, g + S * S);
+    float *est = malloc(sizeof(float) * 2 * S * S);
+    ck_assert_int_eq(nvc_vid_flow(g + S * S, g, S, S, est), 0);
+    double ex = 0, ey = 0;
+    int n = 0;
+    for (int y = 8; y < S - 8; y++)
+        for (int x = 8; x < S - 8; x++, n++) {
+            ex += est[y * S + x], ey += est[S * S + y * S + x];
+        }
+    ex /= n, ey /= n;
+    ck_assert_msg(fabs(ex - 1.5) < 0.2 && fabs(ey + 0.75) < 0.2, "mean flow (%g, %g)", ex, ey);
+    /* real motion: warping by the estimate predicts better than no motion */
+    float *g2 = malloc(sizeof(float) * 3 * S * S);
+    nvc_vid_gray(f + 3 * S * S, S, S, g2);
+    ck_assert_int_eq(nvc_vid_flow(g2, g, S, S, est), 0);
+    nvc_vid_flow_warp(g, est, S, S, g2 + S * S);
+    double e0 = 0, e1 = 0;
+    for (int i = 0; i < S * S; i++) {
+        e0 += (g[i] - g2[i]) * (g[i] - g2[i]);
+        e1 += (g2[S * S + i] - g2[i]) * (g2[S * S + i] - g2[i]);
+    }
+    ck_assert_msg(e1 < e0, "warped error %g, unwarped %g", e1, e0);
+    free(f), free(g), free(est), free(g2);
+}
+END_TEST
+
+static NvcVidModel *make(NvcNn *nn, const NvcVidConfig *c, int T, const int *q)
+{
+    static NvcVidModel m;
+    NvcLrSchedule sch = { 1e-3f, 0, 0, 0 };
+    ck_assert_int_eq(nvc_vid_create(&m, nn, c, 2, T, S, S, 1, sch, 3), 0);
+    m.me_on_source = 1; /* a flow that does not move with the parameters */
+    float *x = malloc(sizeof(float) * (T + 1) * 2 * 3 * S * S);
+    load_chains(x, 2, T + 1, 11);
+    ck_assert_int_eq(nvc_vid_set_chain(&m, nn, x, x + 2 * 3 * S * S), 0);
+    free(x);
+    ck_assert_int_eq(nvc_vid_set_quality(&m, nn, q), 0);
+    return &m;
+}
+
+static double loss(NvcVidModel *m, NvcNn *nn)
+{
+    NvcVidStats st;
+    ck_assert_int_eq(nvc_vid_forward_backward(m, nn, 5, &st), 0);
+    return st.loss;
+}
+
+/* d loss / d tensor[name] at its three largest gradients. */
+static void check_tensor(NvcVidModel *m, NvcNn *nn, const char *name, float rel)
+{
+    int t = nvc_arena_find(&m->params, name);
+    ck_assert_msg(t >= 0, "no tensor %s", name);
+    const NvcTensorInfo *ti = &m->params.t[t];
+    float *g = malloc(ti->numel * sizeof(float));
+    const double l0 = loss(m, nn);
+    ck_assert_int_eq(nvc_nn_download(nn, g, m->gbuf + ti->offset, ti->numel), 0);
+    size_t idx[3] = { 0, 0, 0 };
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < ti->numel; i++)
+            if ((k < 1 || i != idx[0]) && (k < 2 || i != idx[1]) && fabsf(g[i]) >= fabsf(g[idx[k]]) &&
+                (k < 1 || fabsf(g[i]) <= fabsf(g[idx[k - 1]])))
+                idx[k] = i;
+    ck_assert_msg(g[idx[0]] != 0.0f, "%s: no gradient", name);
+    for (int k = 0; k < 3; k++) {
+        float *p = m->pbuf + ti->offset + idx[k], v;
+        ck_assert_int_eq(nvc_nn_download(nn, &v, p, 1), 0);
+        const float eps = rel * fmaxf(fabsf(v), 0.1f);
+        float vp = v + eps, vm = v - eps;
+        nvc_nn_upload(nn, p, &vp, 1);
+        double lp = loss(m, nn);
+        nvc_nn_upload(nn, p, &vm, 1);
+        double lm = loss(m, nn);
+        nvc_nn_upload(nn, p, &v, 1);
+        double fd = (lp - lm) / (2.0 * eps), an = g[idx[k]];
+        /* the loss is a float sum: about 1e-7 of it is noise */
+        double tol = 0.05 * fmax(fabs(fd), fabs(an)) + 4e-7 * fabs(l0) / eps;
+        if (getenv("NVC_TEST_VERBOSE"))
+            fprintf(stderr, "%s[%zu]: fd %g backward %g (tolerance %g)\n", name, idx[k], fd, an, tol);
+        ck_assert_msg(fabs(fd - an) <= tol, "%s[%zu]: finite difference %g, backward %g", name, idx[k], fd, an);
+    }
+    free(g);
+}
+
+START_TEST(test_gradients_distortion)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 12, 50 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    check_tensor(m, nn, "dec.out.weight", 1e-2f);
+    check_tensor(m, nn, "dec.feat.weight", 1e-2f);
+    check_tensor(m, nn, "dec.f2.weight", 1e-2f);
+    check_tensor(m, nn, "dec.2.conv.weight", 1e-2f);
+    check_tensor(m, nn, "q_dec", 1e-2f);
+    check_tensor(m, nn, "cx.1.weight", 1e-2f);
+    check_tensor(m, nn, "fx.0.weight", 1e-2f);   /* frame 2 reads frame 1's decoded feature */
+    check_tensor(m, nn, "adapt.weight", 1e-2f);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+START_TEST(test_gradients_rate)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 1e-9f);
+    const int q[2] = { 3, 40 };
+    NvcVidModel *m = make(nn, &c, 1, q);
+    check_tensor(m, nn, "y.z_scale", 1e-2f);
+    check_tensor(m, nn, "mv.z_scale", 1e-2f);
+    check_tensor(m, nn, "y.ctx.3.out.weight", 1e-3f);
+    check_tensor(m, nn, "mv.ctx.3.out.bias", 1e-3f);
+    check_tensor(m, nn, "y.ctx.3.mid.weight", 1e-3f);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+/* A forward pass depends on its inputs only: nothing of the previous batch
+ * (e.g. the four-part "decoded so far" tensors) may leak into it. */
+START_TEST(test_forward_is_pure)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 30, 31 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    const double l0 = loss(m, nn);
+    float *x = malloc(sizeof(float) * 3 * 2 * 3 * S * S);
+    float *y = malloc(sizeof(float) * 3 * 2 * 3 * S * S);
+    load_chains(x, 2, 3, 11); /* the chain make() set */
+    load_chains(y, 2, 3, 99);
+    ck_assert_int_eq(nvc_vid_set_chain(m, nn, y, y + 2 * 3 * S * S), 0);
+    ck_assert(loss(m, nn) != l0);
+    ck_assert_int_eq(nvc_vid_set_chain(m, nn, x, x + 2 * 3 * S * S), 0);
+    ck_assert_float_eq(loss(m, nn), l0);
+    free(x);
+    free(y);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+static void learn(float *out_loss, int threads)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, threads, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 20, 60 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    m->me_on_source = 0;
+    NvcVidStats st;
+    double first = 0, last = 0;
+    for (int s = 0; s < 30; s++) {
+        ck_assert_int_eq(nvc_vid_train_step(m, nn, (uint64_t)s, &st), 0);
+        if (!s)
+            first = st.loss;
+        last = st.loss;
+    }
+    if (getenv("NVC_TEST_VERBOSE"))
+        fprintf(stderr, "loss %g -> %g (psnr %.2f dB, %.3f bpp)\n", first, last, st.psnr, st.bpp);
+    ck_assert_msg(last < 0.85 * first, "loss %g -> %g", first, last);
+    *out_loss = (float)last;
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+
+START_TEST(test_learn)
+{
+    float l1, l2;
+    learn(&l1, 1);
+    learn(&l2, 2);
+    ck_assert_float_eq(l1, l2);
+}
+END_TEST
+
+/* Intra frames of the training chains: the image model at the chain's q
+ * (image-v1 is undertrained: ~25 dB on foreman QCIF, ~20 dB for its first
+ * snapshot), 8-bit output, quality rising with q. */
+START_TEST(test_intra)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidIntra vi;
+    ck_assert_int_eq(nvc_vid_intra_open(&vi, nn, 2, S, S, NULL), 0);
+    const size_t n = (size_t)2 * 3 * S * S;
+    float *x = malloc(sizeof(float) * n * 2), *xh = malloc(sizeof(float) * n);
+    load_chains(x, 2, 2, 5);
+    const int q[2] = { 5, 60 }, bad[2] = { 5, 64 };
+    ck_assert_int_eq(nvc_vid_intra_code(&vi, nn, x, q, xh), 0);
+    double psnr[2];
+    for (int b = 0; b < 2; b++) {
+        double se = 0;
+        for (size_t i = 0; i < n / 2; i++) {
+            float v = xh[b * n / 2 + i];
+            ck_assert(v >= 0 && v <= 1 && fabsf(v * 255 - roundf(v * 255)) < 1e-3f);
+            se += (v - x[b * n / 2 + i]) * (v - x[b * n / 2 + i]);
+        }
+        psnr[b] = 10 * log10(1.0 / (se / (n / 2)));
+    }
+    ck_assert_msg(psnr[0] > 17 && psnr[1] > psnr[0] + 1, "PSNR %g at q 5, %g at q 60", psnr[0], psnr[1]);
+    ck_assert_int_eq(nvc_vid_intra_code(&vi, nn, x, bad, xh), NVC_ERR(EINVAL));
+    free(x);
+    free(xh);
+    nvc_vid_intra_close(&vi, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+/* The integer entropy model of the residual latent, calibrated on the float
+ * model: the decoder reads back exactly the encoder's latent (also with the
+ * previous frame's latent as reference), the same bytes for 1 and 2
+ * threads, an ideal rate close to the float model's, damaged payloads
+ * rejected or decoded without a crash. */
+START_TEST(test_int_prior)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 12, 50 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidStats st;
+    ck_assert_int_eq(nvc_vid_eval(m, nn, &st), 0);
+    NvcVidCalib cal;
+    memset(&cal, 0, sizeof(cal));
+    for (int t = 0; t < 2; t++)
+        ck_assert_int_eq(nvc_vid_calib_update(nn, &m->yL, &m->f[t].yp, &cal), 0);
+    NvcVidParams hp;
+    NvcArena a = m->params;
+    nvc_arena_bind(&a, m->pbuf); /* CPU backend: host memory */
+    nvc_vid_params(&a, &hp, &c);
+    NvcVidInt vi;
+    ck_assert_int_eq(nvc_vid_int_build(&vi, &hp.yp, c.M, c.Cz, c.P, &cal), 0);
+    NvcCondTables ct;
+    ck_assert_int_eq(nvc_img_latent_tables(&vi.ii, &ct), 0);
+    const int h4 = S / 16, w4 = S / 16;
+    const size_t ny = (size_t)c.M * h4 * w4, nz = (size_t)c.Cz * (h4 / 4) * (w4 / 4);
+    int64_t *ref = calloc(2 * ny, sizeof(int64_t)), *y8 = malloc(ny * sizeof(int64_t));
+    int64_t *d8 = malloc(ny * sizeof(int64_t));
+    double ibits = 0, fbits = 0;
+    for (int t = 0; t < 2; t++) {
+        float fb[2];
+        ck_assert_int_eq(nvc_nn_download(nn, fb, m->f[t].yp.bits, 2), 0);
+        fbits += fb[0] + fb[1];
+        for (int b = 0; b < 2; b++) {
+            const float *y = m->f[t].e_c[3] + b * ny, *z = m->f[t].yp.ha_c[2] + b * nz;
+            const int64_t *r = t ? ref + b * ny : NULL;
+            NvcByteWriter bw1 = { 0 }, bw2 = { 0 };
+            double bz, by;
+            vi.ii.threads = 1;
+            ck_assert_int_eq(nvc_vid_latent_encode(&vi, &ct, q[b], y, z, r, h4, w4, &bw1, &bz, &by, y8), 0);
+            ibits += bz + by;
+            vi.ii.threads = 2;
+            ck_assert_int_eq(nvc_vid_latent_encode(&vi, &ct, q[b], y, z, r, h4, w4, &bw2, NULL, NULL, NULL), 0);
+            ck_assert_uint_eq(bw1.sz, bw2.sz);
+            ck_assert(!memcmp(bw1.buf, bw2.buf, bw1.sz));
+            NvcByteReader br;
+            nvc_br_init(&br, bw1.buf, bw1.sz);
+            ck_assert_int_eq(nvc_vid_latent_decode(&vi, &ct, q[b], &br, r, h4, w4, d8), 0);
+            ck_assert(!memcmp(y8, d8, ny * sizeof(int64_t)));
+            /* the decoded latent is what the float model would quantise: y within 1/2 of it */
+            for (size_t i = 0; i < ny; i++)
+                ck_assert(fabs(d8[i] / 256.0 - y[i]) <= 0.5 + 1e-3);
+            nvc_br_init(&br, bw1.buf, bw1.sz / 2); /* truncated: an error or some latent, no crash */
+            (void)nvc_vid_latent_decode(&vi, &ct, q[b], &br, r, h4, w4, d8);
+            memcpy(ref + b * ny, y8, ny * sizeof(int64_t));
+            nvc_bw_free(&bw1);
+            nvc_bw_free(&bw2);
+        }
+    }
+    if (getenv("NVC_TEST_VERBOSE"))
+        fprintf(stderr, "y bits: float prior %.1f, integer prior %.1f\n", fbits, ibits);
+    ck_assert_msg(fabs(ibits / fbits - 1) < 0.1, "bits: float %g, integer %g", fbits, ibits);
+    free(ref);
+    free(y8);
+    free(d8);
+    nvc_cond_tables_free(&ct);
+    nvc_vid_int_free(&vi);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+/* A P-frame coding loop through the inference API and the integer priors:
+ * an encoder (1 thread) and a decoder (2 threads) with the same weights
+ * reconstruct bit-identical frames and features over a chain of 3 P frames
+ * (the first refreshing), so the reference chain cannot drift. */
+static double mse_of(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (a[i] - b[i]) * (a[i] - b[i]);
+    return s / n;
+}
+
+typedef struct Side {
+    NvcNn *nn;
+    NvcVidModel m;
+    int64_t *mref, *yref;
+} Side;
+
+static void side_open(Side *sd, const NvcVidConfig *c, int threads, const float *x0, int q)
+{
+    NvcLrSchedule none = { 0 };
+    ck_assert_int_eq(nvc_nn_create(&sd->nn, NVC_NN_CPU, threads, NULL), 0);
+    ck_assert_int_eq(nvc_vid_create(&sd->m, sd->nn, c, 1, 1, S, S, 0, none, 3), 0);
+    ck_assert_int_eq(nvc_vid_set_chain(&sd->m, sd->nn, x0, x0), 0);
+    ck_assert_int_eq(nvc_vid_set_quality(&sd->m, sd->nn, &q), 0);
+    sd->mref = calloc((size_t)c->Mm * (S / 16) * (S / 16), sizeof(int64_t));
+    sd->yref = calloc((size_t)c->M * (S / 16) * (S / 16), sizeof(int64_t));
+}
+
+static void side_close(Side *sd)
+{
+    nvc_vid_free(&sd->m, sd->nn);
+    nvc_nn_free(&sd->nn);
+    free(sd->mref);
+    free(sd->yref);
+}
+
+START_TEST(test_p_frame_loop)
+{
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q = 40, h4 = S / 16, w4 = S / 16;
+    const size_t nx = (size_t)3 * S * S, n = (size_t)S * S;
+    float *x = malloc(sizeof(float) * 4 * nx);
+    load_chains(x, 1, 4, 21);
+    Side e, d;
+    side_open(&e, &c, 1, x, q);
+    side_open(&d, &c, 2, x, q);
+    /* an untrained model's latents round to zero: larger analysis outputs
+     * give symbols of every size (the weights only need to match) */
+    const char *big_layers[4] = { "enc.3.weight", "enc.3.bias", "mv.enc.3.weight", "mv.enc.3.bias" };
+    for (int k = 0; k < 4; k++) {
+        const NvcTensorInfo *ti = &e.m.params.t[nvc_arena_find(&e.m.params, big_layers[k])];
+        for (size_t i = 0; i < ti->numel; i++) {
+            e.m.pbuf[ti->offset + i] *= 40.0f;
+            d.m.pbuf[ti->offset + i] *= 40.0f;
+        }
+    }
+    /* integer priors calibrated on one float pass */
+    NvcVidStats st;
+    ck_assert_int_eq(nvc_vid_eval(&e.m, e.nn, &st), 0);
+    NvcVidCalib cm, cy;
+    memset(&cm, 0, sizeof(cm));
+    memset(&cy, 0, sizeof(cy));
+    ck_assert_int_eq(nvc_vid_calib_update(e.nn, &e.m.mvL, &e.m.f[0].mvp, &cm), 0);
+    ck_assert_int_eq(nvc_vid_calib_update(e.nn, &e.m.yL, &e.m.f[0].yp, &cy), 0);
+    ck_assert_int_eq(nvc_vid_set_chain(&e.m, e.nn, x, x), 0); /* the eval moved nothing, but be plain */
+    NvcVidParams hp;
+    NvcArena a = e.m.params;
+    nvc_arena_bind(&a, e.m.pbuf);
+    nvc_vid_params(&a, &hp, &c);
+    NvcVidInt mvi, yi;
+    ck_assert_int_eq(nvc_vid_int_build(&mvi, &hp.mvp, c.Mm, c.Czm, c.Pm, &cm), 0);
+    ck_assert_int_eq(nvc_vid_int_build(&yi, &hp.yp, c.M, c.Cz, c.P, &cy), 0);
+    NvcCondTables ct;
+    ck_assert_int_eq(nvc_img_latent_tables(&yi.ii, &ct), 0);
+    const size_t nm = (size_t)c.Mm * h4 * w4, ny = (size_t)c.M * h4 * w4;
+    const size_t nmz = nm / c.Mm * c.Czm / 16, nyz = ny / c.M * c.Cz / 16;
+    float *fl = malloc(sizeof(float) * 4 * n), *hy = malloc(sizeof(float) * (ny + nyz + nm + nmz));
+    float *xe = malloc(sizeof(float) * nx), *xd = malloc(sizeof(float) * nx);
+    int64_t *q8 = malloc(sizeof(int64_t) * (nm + ny)), *r8 = malloc(sizeof(int64_t) * (nm + ny));
+    int64_t big = 0;
+    for (int t = 1; t <= 3; t++) {
+        const int refresh = t == 1;
+        /* encoder */
+        NvcByteWriter bw = { 0 };
+        nvc_vid_gray(x + t * nx, S, S, fl + 2 * n);
+        nvc_vid_gray(e.m.host_x0, S, S, fl + 3 * n);
+        ck_assert_int_eq(nvc_vid_flow(fl + 2 * n, fl + 3 * n, S, S, fl), 0);
+        ck_assert_int_eq(nvc_nn_upload(e.nn, e.m.f[0].x, x + t * nx, nx), 0);
+        ck_assert_int_eq(nvc_vid_infer_motion_analysis(&e.m, e.nn, fl), 0);
+        memcpy(hy, e.m.f[0].me_c[3], nm * sizeof(float));
+        memcpy(hy + nm, e.m.f[0].mvp.ha_c[2], nmz * sizeof(float));
+        ck_assert_int_eq(nvc_vid_latent_encode(&mvi, &ct, q, hy, hy + nm, refresh ? NULL : e.mref, h4, w4, &bw,
+                                               NULL, NULL, q8), 0);
+        memcpy(e.mref, q8, nm * sizeof(int64_t));
+        ck_assert_int_eq(nvc_vid_infer_motion_synthesis(&e.m, e.nn, q8), 0);
+        nvc_vid_infer_contexts(&e.m, e.nn, refresh);
+        nvc_vid_infer_residual_analysis(&e.m, e.nn);
+        memcpy(hy, e.m.f[0].e_c[3], ny * sizeof(float));
+        memcpy(hy + ny, e.m.f[0].yp.ha_c[2], nyz * sizeof(float));
+        ck_assert_int_eq(nvc_vid_latent_encode(&yi, &ct, q, hy, hy + ny, refresh ? NULL : e.yref, h4, w4, &bw, NULL,
+                                               NULL, q8 + nm), 0);
+        memcpy(e.yref, q8 + nm, ny * sizeof(int64_t));
+        ck_assert_int_eq(nvc_vid_infer_residual_synthesis(&e.m, e.nn, q8 + nm), 0);
+        memcpy(xe, e.m.f[0].xhat, nx * sizeof(float));
+        ck_assert_int_eq(nvc_vid_infer_next(&e.m, e.nn), 0);
+        /* decoder */
+        NvcByteReader br;
+        nvc_br_init(&br, bw.buf, bw.sz);
+        ck_assert_int_eq(nvc_vid_latent_decode(&mvi, &ct, q, &br, refresh ? NULL : d.mref, h4, w4, r8), 0);
+        memcpy(d.mref, r8, nm * sizeof(int64_t));
+        ck_assert_int_eq(nvc_vid_infer_motion_synthesis(&d.m, d.nn, r8), 0);
+        nvc_vid_infer_contexts(&d.m, d.nn, refresh);
+        ck_assert_int_eq(nvc_vid_latent_decode(&yi, &ct, q, &br, refresh ? NULL : d.yref, h4, w4, r8 + nm), 0);
+        ck_assert_uint_eq(nvc_br_left(&br), 0);
+        memcpy(d.yref, r8 + nm, ny * sizeof(int64_t));
+        ck_assert(!memcmp(q8, r8, (nm + ny) * sizeof(int64_t)));
+        for (size_t i = 0; i < nm + ny; i++)
+            big = q8[i] > big ? q8[i] : -q8[i] > big ? -q8[i] : big;
+        ck_assert_int_eq(nvc_vid_infer_residual_synthesis(&d.m, d.nn, r8 + nm), 0);
+        memcpy(xd, d.m.f[0].xhat, nx * sizeof(float));
+        ck_assert_int_eq(nvc_vid_infer_next(&d.m, d.nn), 0);
+        ck_assert_msg(!memcmp(xe, xd, nx * sizeof(float)), "frame %d: reconstructions differ", t);
+        ck_assert(!memcmp(e.m.f[0].fref, d.m.f[0].fref, (size_t)c.g1 * n * sizeof(float)));
+        if (getenv("NVC_TEST_VERBOSE"))
+            fprintf(stderr, "P frame %d: %zu bytes, first decoded latents %lld %lld, psnr %.2f\n", t, bw.sz,
+                    (long long)q8[0], (long long)q8[nm], 10 * log10(1.0 / mse_of(xe, x + t * nx, nx)));
+        nvc_bw_free(&bw);
+    }
+    ck_assert_msg(big >= 512, "all latents near zero (largest |Q8| %lld)", (long long)big);
+    free(fl);
+    free(hy);
+    free(xe);
+    free(xd);
+    free(q8);
+    free(r8);
+    free(x);
+    nvc_cond_tables_free(&ct);
+    nvc_vid_int_free(&mvi);
+    nvc_vid_int_free(&yi);
+    side_close(&e);
+    side_close(&d);
+}
+END_TEST
+
+static uint8_t *read_all(const char *path, size_t *sz)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    fseek(fp, 0, SEEK_END);
+    *sz = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    uint8_t *b = malloc(*sz);
+    ck_assert_uint_eq(fread(b, 1, *sz, fp), *sz);
+    fclose(fp);
+    return b;
+}
+
+/* Export: the model file parses back to the same bytes, keeps the float
+ * transforms and drops the float priors, and damaged or truncated files are
+ * rejected. */
+START_TEST(test_export)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 0, 63 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidClipSet set = { 0 };
+    NvcVidClipOptions o;
+    nvc_vid_clip_options_default(&o);
+    o.max_frames = 8;
+    ck_assert_int_eq(nvc_vid_clips_add(&set, test_data_path("video/foreman_qcif_176x144_30fps_10f_raw.y4m"), &o), 0);
+    char *dir = test_tmpdir(), path[4200];
+    snprintf(path, sizeof(path), "%s/v.nvcm", dir);
+    NvcVidExportStats es;
+    ck_assert_int_eq(nvc_vid_export(m, nn, &set, 2, "tiny", 7, path, &es, NULL), 0);
+    if (getenv("NVC_TEST_VERBOSE"))
+        fprintf(stderr, "export: %zu bytes, %.4f bpp float, %.4f bpp integer\n", es.bytes, es.bpp_float, es.bpp_int);
+    ck_assert_msg(fabs(es.bpp_int / es.bpp_float - 1) < 0.1, "bpp %g float, %g integer", es.bpp_float, es.bpp_int);
+    size_t sz;
+    uint8_t *buf = read_all(path, &sz);
+    ck_assert_uint_eq(sz, es.bytes);
+    NvcVidModelFile f;
+    ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), 0);
+    ck_assert_uint_eq(f.crc, es.crc);
+    ck_assert_str_eq(f.name, "tiny");
+    ck_assert_uint_eq(f.step, 7);
+    ck_assert_int_eq(f.cfg.M, c.M);
+    int has_dec = 0;
+    for (int i = 0; i < f.nt; i++) {
+        ck_assert(strncmp(f.t[i].name, "y.ctx", 5) && strncmp(f.t[i].name, "mv.hs", 5));
+        has_dec |= !strcmp(f.t[i].name, "dec.out.weight") || !strcmp(f.t[i].name, "y.ha.0.weight");
+    }
+    ck_assert(has_dec);
+    NvcByteWriter bw = { 0 };
+    ck_assert_int_eq(nvc_vid_file_write(&f, &bw), 0);
+    ck_assert_uint_eq(bw.sz, sz);
+    ck_assert(!memcmp(bw.buf, buf, sz));
+    nvc_bw_free(&bw);
+    nvc_vid_file_free(&f);
+    ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz - 9, NULL), NVC_ERR_CORRUPT);
+    buf[sz / 2] ^= 0x10;
+    ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), NVC_ERR_CORRUPT);
+    free(buf);
+    test_rmdir(dir);
+    nvc_vid_clips_free(&set);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("video_model");
+    TCase *tc = tcase_create("video_model");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_flow);
+    tcase_add_test(tc, test_gradients_distortion);
+    tcase_add_test(tc, test_gradients_rate);
+    tcase_add_test(tc, test_forward_is_pure);
+    tcase_add_test(tc, test_intra);
+    tcase_add_test(tc, test_int_prior);
+    tcase_add_test(tc, test_export);
+    tcase_add_test(tc, test_p_frame_loop);
+    tcase_add_test(tc, test_learn);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return test_run_suite(suite());
+}
