@@ -2,8 +2,9 @@
 # nvenc / nvdec with the INR codecs end to end, on a few frames of the
 # committed sample and a couple of epochs: Matroska and elementary streams,
 # random access (--start/--frames equals the same frames of a full decode),
-# PNG sequences in and out, a one-frame clip, bad input (empty and truncated
-# Y4M, unknown options), streams cut short, and Ctrl-C leaving no file.
+# PNG sequences in and out, a one-frame clip, an odd size (177x145) and a
+# 10-bit clip, bad input (empty, header-only and truncated Y4M, unknown
+# options), streams cut short (both containers), and Ctrl-C leaving no file.
 set -u
 src=${NVC_SRCDIR:-$(dirname "$0")/..}
 build=${NVC_BUILDDIR:-.}
@@ -37,18 +38,22 @@ for codec in hnerv nervpp; do
   "$enc" -c "$codec" -s xs $quick -n 4 "$clip" "$tmp/$codec.nvces" 2>/dev/null || fail "$codec: nvenc .nvces"
   "$dec" "$tmp/$codec.nvces" -o "$tmp/$codec-es.yuv" && cmp -s "$tmp/$codec.yuv" "$tmp/$codec-es.yuv" ||
     fail "$codec: elementary stream decodes differently (determinism or container)"
-  # cut short anywhere: an error, never a crash
-  size=$(wc -c <"$tmp/$codec.nvces")
-  step=$((size / 40 + 1))
-  cut=0
-  while [ $cut -lt "$size" ]; do
-    head -c $cut "$tmp/$codec.nvces" >"$tmp/cut.nvces"
-    "$dec" "$tmp/cut.nvces" -o "$tmp/cut.yuv" 2>/dev/null
-    st=$?
-    [ $st -ne 0 ] || fail "$codec: stream cut at $cut of $size decoded without error"
-    crashed $st && fail "$codec: nvdec crashed ($st) on a stream cut at $cut"
-    [ -e "$tmp/cut.yuv" ] && fail "$codec: output left after an error"
-    cut=$((cut + step))
+  # cut short anywhere, elementary stream and Matroska: an error (one line),
+  # never a crash, no output left
+  for ext in nvces nvc; do
+    size=$(wc -c <"$tmp/$codec.$ext")
+    step=$((size / 40 + 1))
+    cut=0
+    while [ $cut -lt "$size" ]; do
+      head -c $cut "$tmp/$codec.$ext" >"$tmp/cut.$ext"
+      "$dec" "$tmp/cut.$ext" -o "$tmp/cut.yuv" 2>"$tmp/err"
+      st=$?
+      [ $st -ne 0 ] || fail "$codec: .$ext cut at $cut of $size decoded without error"
+      crashed $st && fail "$codec: nvdec crashed ($st) on a .$ext cut at $cut"
+      [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$codec: .$ext cut at $cut: $(cat "$tmp/err")"
+      [ -e "$tmp/cut.yuv" ] && fail "$codec: output left after an error"
+      cut=$((cut + step))
+    done
   done
 done
 
@@ -65,10 +70,55 @@ mkdir "$tmp/png"
 "$enc" -c nervpp $quick -n 1 "$clip" "$tmp/one.nvc" 2>/dev/null && "$dec" "$tmp/one.nvc" -o "$tmp/one.yuv" &&
   [ "$(wc -c <"$tmp/one.yuv")" -eq $fs ] || fail "one-frame clip"
 
+# odd size and 10 bits: clips made from the sample (the first 2 frames, the
+# top-left 177x145, 8 bit; or 64x48 at 10 bits); the decoder returns exactly
+# the source's size, layout and depth (nvc-metrics refuses a mismatch).
+mkclip() { # BITS W H
+  perl -e '
+    my ($in, $bits, $w, $h) = @ARGV;
+    open(my $f, "<:raw", $in) or die "$in: $!";
+    my $hdr = <$f>;
+    my ($W, $H) = ($hdr =~ / W(\d+)/, $hdr =~ / H(\d+)/);
+    my ($cw, $ch, $fb) = (($w + 1) >> 1, ($h + 1) >> 1, $W * $H * 3 / 2);
+    binmode STDOUT;
+    print "YUV4MPEG2 W$w H$h F12:1 Ip A1:1 C", $bits == 10 ? "420p10" : "420jpeg", "\n";
+    for (1 .. 2) {
+      <$f>;
+      read($f, my $fr, $fb) == $fb or die "short frame";
+      print "FRAME\n";
+      for my $p ([0, $W, $w, $h], [$W * $H, $W / 2, $cw, $ch], [$W * $H * 5 / 4, $W / 2, $cw, $ch]) {
+        my ($o, $s, $pw, $ph) = @$p;
+        for my $y (0 .. $ph - 1) {
+          my $row = substr($fr, $o + $y * $s, $pw);
+          print $bits == 10 ? pack("v*", map { $_ * 4 } unpack("C*", $row)) : $row;
+        }
+      }
+    }' "$clip" "$@"
+}
+met="$build/tools/nvc-metrics"
+if command -v perl >/dev/null && mkclip 8 177 145 >"$tmp/odd.y4m" && mkclip 10 64 48 >"$tmp/ten.y4m"; then
+  for codec in hnerv nervpp; do
+    for c in odd ten; do
+      # shellcheck disable=SC2086
+      "$enc" -c $codec -s xs $quick "$tmp/$c.y4m" "$tmp/$c.nvc" 2>"$tmp/err" || fail "$codec $c: nvenc: $(cat "$tmp/err")"
+      "$dec" "$tmp/$c.nvc" -o "$tmp/$c-out.y4m" || fail "$codec $c: nvdec"
+      "$met" -s "$tmp/$c.y4m" "$tmp/$c-out.y4m" >/dev/null || fail "$codec $c: decoded size or format differs"
+    done
+    head -1 "$tmp/odd-out.y4m" | grep -q "W177 H145 .*C420jpeg" || fail "$codec: 177x145 header: $(head -1 "$tmp/odd-out.y4m")"
+    head -1 "$tmp/ten-out.y4m" | grep -q "W64 H48 .*C420p10" || fail "$codec: 10-bit header: $(head -1 "$tmp/ten-out.y4m")"
+    "$dec" "$tmp/odd.nvc" -o "$tmp/odd.yuv" &&
+      [ "$(wc -c <"$tmp/odd.yuv")" -eq $((2 * (177 * 145 + 2 * 89 * 73))) ] || fail "$codec: 177x145 raw size"
+  done
+else
+  echo "SKIP: odd-size and 10-bit checks (perl missing)"
+fi
+
 # bad input: one line, non-zero status, no crash, no output
 : >"$tmp/empty.y4m"
 head -c 1000 "$clip" >"$tmp/trunc.y4m"
-for bad in "$tmp/empty.y4m" "$tmp/trunc.y4m" "$tmp/missing.y4m"; do
+head -n 1 "$clip" >"$tmp/header.y4m"
+head -c $(( $(head -n 1 "$clip" | wc -c) + 6 + 2 * fs + 3 )) "$clip" >"$tmp/trunc2.y4m"
+for bad in "$tmp/empty.y4m" "$tmp/trunc.y4m" "$tmp/header.y4m" "$tmp/trunc2.y4m" "$tmp/missing.y4m"; do
   # shellcheck disable=SC2086
   "$enc" $quick "$bad" "$tmp/bad.nvc" 2>"$tmp/err"
   st=$?

@@ -111,6 +111,16 @@ cmp -s "$csv" "$tmp/before.csv" || fail "rerun changed rd.csv"
 rm -f "$out/summary.md" "$out/bd.csv"
 "$tool" -o "$out" --report -q || fail "--report: exit status $?"
 [ -s "$out/summary.md" ] && [ -s "$out/bd.csv" ] || fail "--report wrote no summary"
+# low rates (0.0103 and 0.29 bpp, as x265 on a CIF clip): the bpp axis starts
+# at 0, not at a negative tick (it started at -0.1)
+mkdir "$tmp/axis"
+awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "bpp") c = i; print; next }
+  { $c = NR % 2 ? 0.29 : 0.0103; print }' "$csv" >"$tmp/axis/rd.csv"
+"$tool" -o "$tmp/axis" --report -q || fail "--report (low rates): exit status $?"
+svg="$tmp/axis/plots/cisco_vt_2people_320x192_12fps_9f_psnr_yuv.svg"
+[ -s "$svg" ] || fail "--report (low rates): no plot"
+! grep -q '>-[0-9.]*</text>' "$svg" || fail "negative axis tick: $(grep -o '>-[0-9.]*</text>' "$svg" | head -1)"
+grep -q '>0</text>' "$svg" || grep -q '>0\.0*</text>' "$svg" || fail "the bpp axis does not start at 0"
 
 # ---- 4. resume after --max-points and after a crash that cut the last lines -------------
 out="$tmp/b"

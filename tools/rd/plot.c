@@ -71,10 +71,13 @@ static int decimals(double step)
     return d;
 }
 
-/* Axis range from the data, padded and snapped to ticks. */
+/* Axis range from the data, padded and snapped to ticks. The padding does
+ * not cross zero when the data does not: rates and qualities are never
+ * negative, and an axis from -0.1 bpp wasted a quarter of the width. */
 static void axis_range(double lo, double hi, double pad, double *a, double *b, double *first,
                        double *step, int *count)
 {
+    const int nonneg = lo >= 0;
     if (!(hi > lo)) {
         const double d = lo != 0 ? fabs(lo) * 0.1 : 1;
         lo -= d;
@@ -83,6 +86,8 @@ static void axis_range(double lo, double hi, double pad, double *a, double *b, d
     const double p = (hi - lo) * pad;
     lo -= p;
     hi += p;
+    if (nonneg && lo < 0)
+        lo = 0;
     rd_plot_ticks(lo, hi, 6, first, step, count);
     *a = floor(lo / *step + 1e-9) * *step;
     *b = ceil(hi / *step - 1e-9) * *step;
