@@ -107,6 +107,7 @@ NvcLogger tool_logger_for(const char *subject)
 
 static void vreport(const char *fmt, va_list ap)
 {
+    tool_errors_logged++; /* a later tool_fail adds no second line */
     fprintf(stderr, "%s: ", tool_name);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

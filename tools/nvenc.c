@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nvc/nvc.h"
 #include "tools/common.h"
@@ -210,13 +211,31 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static int progress_shown; /* a progress line is on the terminal (ends without a newline) */
+
+/* On a terminal, one line rewritten in place; in a log (not a terminal), a
+ * line at each tenth of a stage and at its end. */
 static void show_progress(void *cookie, const NvcEncodeProgress *p)
 {
     const Options *o = cookie;
+    static int tty = -1;
+    static int64_t last_tenth = -1;
+    static char last_stage[16];
     if (o->quiet)
         return;
-    fprintf(stderr, "\r%s %-5s %5" PRId64 "/%-5" PRId64 " loss %.5f  PSNR %6.2f dB  %7.1f fps  ETA %5.0f s ",
-            tool_name, p->stage, p->step, p->steps, p->loss, p->psnr, p->frames_per_s, p->eta_s);
+    if (tty < 0)
+        tty = isatty(STDERR_FILENO);
+    if (!tty) {
+        const int64_t tenth = p->steps > 0 ? p->step * 10 / p->steps : p->step;
+        if (tenth == last_tenth && !strcmp(last_stage, p->stage) && p->step != p->steps)
+            return;
+        last_tenth = tenth;
+        snprintf(last_stage, sizeof(last_stage), "%s", p->stage);
+    }
+    fprintf(stderr, "%s%s %-5s %5" PRId64 "/%-5" PRId64 " loss %.5f  PSNR %6.2f dB  %7.1f fps  ETA %5.0f s%s",
+            tty ? "\r" : "", tool_name, p->stage, p->step, p->steps, p->loss, p->psnr, p->frames_per_s,
+            p->eta_s, tty ? " " : "\n");
+    progress_shown = tty;
     fflush(stderr);
 }
 
@@ -314,7 +333,7 @@ int main(int argc, char **argv)
         if (!ret)
             ret = drain_packets(enc, &mux, &o, &packets, &bytes);
     }
-    if (!o.quiet)
+    if (progress_shown)
         fputc('\n', stderr);
     if (tool_interrupted && ret >= 0)
         ret = NVC_ERR(EINTR);

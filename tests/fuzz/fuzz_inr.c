@@ -6,7 +6,7 @@
  *   u16 width, u16 height (1 .. 256 after clamping)
  *   u32 payload size, payload
  *   packets: u16 size, bytes (until the input ends)
- * The decoder runs with small limits (16 MiB, 256x256 pixels) so that each
+ * The decoder runs with small limits (64 MiB, 256x256 pixels) so that each
  * input stays fast; every packet must decode or fail with NVC_ERR_CORRUPT.
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nvc_decoder_default_settings(&s);
     s.n_threads = 1;
     s.max_pixels = 256 * 256;
-    s.max_memory = 16 << 20;
+    s.max_memory = 64 << 20; /* the decoder counts 32 MiB of conv scratch for 64 threads */
     NvcDecoder *dec;
     if (nvc_decoder_open(&dec, &cfg, &s) < 0)
         return 0;
