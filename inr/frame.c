@@ -46,7 +46,8 @@ void inr_picture_to_planes(const NvcPicture *pic, float *dst, int H, int W)
 static inline void put_sample(NvcPicture *pic, int plane, int x, int y, float v)
 {
     const float peak = (float)((1 << pic->p.bpc) - 1);
-    float s = rintf(NVC_CLIP(v, 0.0f, 1.0f) * peak);
+    /* NaN (a hostile model can produce it) becomes 0, as the comparisons are false */
+    float s = rintf((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * peak);
     uint8_t *row = (uint8_t *)pic->data[plane] + (ptrdiff_t)y * pic->stride[plane];
     if (pic->p.bpc == 8)
         row[x] = (uint8_t)s;

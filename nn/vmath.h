@@ -32,10 +32,12 @@ static inline int32_t nvc_float_bits(float f)
 }
 
 /* e^x, relative error about 2e-7 on [-87, 88]; clamped outside (so e^-inf
- * gives about 1.6e-38 instead of 0). */
+ * gives about 1.6e-38 instead of 0). NaN is taken as -87: the float to int
+ * conversion below must never see it (a hostile model can make NaNs). */
 static inline float nvc_vexpf(float x)
 {
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    x = x > -87.0f ? x : -87.0f;
+    x = x < 88.0f ? x : 88.0f;
     /* n = round(x / ln 2) by the 1.5 * 2^23 trick; r = x - n ln 2 in two parts */
     float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693145751953125f - n * 1.428606765330187e-6f;
