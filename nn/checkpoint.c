@@ -205,3 +205,43 @@ int nvc_checkpoint_load(const char *path, const NvcArena *layout, float *params,
     free(buf);
     return ret;
 }
+
+int nvc_checkpoint_save_model(const char *path, NvcNn *nn, const NvcArena *layout, const float *p,
+                              const NvcAdam *opt, uint64_t step, const NvcLogger *lg)
+{
+    const size_t n = layout->size;
+    const int adam = opt->m != NULL;
+    float *h = malloc((adam ? 3 : 1) * n * sizeof(float));
+    if (!h)
+        return NVC_ERR(ENOMEM);
+    int ret = nvc_nn_download(nn, h, p, n);
+    if (!ret && adam)
+        ret = nvc_nn_download(nn, h + n, opt->m, n);
+    if (!ret && adam)
+        ret = nvc_nn_download(nn, h + 2 * n, opt->v, n);
+    if (!ret)
+        ret = nvc_checkpoint_save(path, layout, h, adam ? h + n : NULL, adam ? h + 2 * n : NULL, step, lg);
+    free(h);
+    return ret;
+}
+
+int nvc_checkpoint_load_model(const char *path, NvcNn *nn, const NvcArena *layout, float *p, NvcAdam *opt,
+                              uint64_t *step, const NvcLogger *lg)
+{
+    const size_t n = layout->size;
+    const int adam = opt->m != NULL;
+    float *h = calloc((adam ? 3 : 1) * n, sizeof(float));
+    if (!h)
+        return NVC_ERR(ENOMEM);
+    int ret = nvc_checkpoint_load(path, layout, h, adam ? h + n : NULL, adam ? h + 2 * n : NULL, step, lg);
+    if (!ret)
+        ret = nvc_nn_upload(nn, p, h, n);
+    if (!ret && adam) {
+        ret = nvc_nn_upload(nn, opt->m, h + n, n);
+        if (!ret)
+            ret = nvc_nn_upload(nn, opt->v, h + 2 * n, n);
+        opt->step = (int)*step;
+    }
+    free(h);
+    return ret;
+}

@@ -18,6 +18,7 @@
 
 #include "codec/bytes.h"
 #include "nn/nn.h"
+#include "nn/optim.h"
 
 #define NVC_CHECKPOINT_VERSION 1
 
@@ -38,5 +39,14 @@ int nvc_checkpoint_save(const char *path, const NvcArena *layout, const float *p
                         const float *v, uint64_t step, const NvcLogger *logger);
 int nvc_checkpoint_load(const char *path, const NvcArena *layout, float *params, float *m, float *v,
                         uint64_t *step, const NvcLogger *logger);
+
+/* A model as training holds it: parameters `p` (backend memory, laid out by
+ * `layout`) and the Adam moments of `opt` when opt->m is set (else only the
+ * parameters are saved, or loaded and the file's moments skipped). Loading
+ * with moments also sets opt->step to the file's step. */
+int nvc_checkpoint_save_model(const char *path, NvcNn *nn, const NvcArena *layout, const float *p,
+                              const NvcAdam *opt, uint64_t step, const NvcLogger *logger);
+int nvc_checkpoint_load_model(const char *path, NvcNn *nn, const NvcArena *layout, float *p, NvcAdam *opt,
+                              uint64_t *step, const NvcLogger *logger);
 
 #endif /* NVC_NN_CHECKPOINT_H */

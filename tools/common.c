@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tools/common.h"
 
@@ -176,6 +177,13 @@ int tool_exit_status(int ret, const char *out)
     if (ret < 0)
         tool_fail(ret, "%s not written", out);
     return 0;
+}
+
+double tool_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 void tool_print_version(void)

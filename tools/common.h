@@ -62,6 +62,9 @@ extern int tool_errors_logged;
 void tool_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /* "<tool> (nvc) <version>" on stdout. */
+/* Seconds of the monotonic clock (for durations and rates). */
+double tool_now_s(void);
+
 void tool_print_version(void);
 
 /* Parse a whole decimal integer in [min, max]; dies with a clear message

@@ -257,49 +257,16 @@ static int read_cfg(const char *ckpt, NvcVidConfig *c)
 
 /* ---- checkpoints ---------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int save(const VOptions *o, NvcVidModel *m, NvcNn *nn, uint64_t step)
 {
-    const size_t n = m->params.size;
-    float *h = malloc(3 * n * sizeof(float));
-    if (!h)
-        return NVC_ERR(ENOMEM);
     NvcLogger lg = tool_logger();
-    int ret = nvc_nn_download(nn, h, m->pbuf, n);
-    if (!ret)
-        ret = nvc_nn_download(nn, h + n, m->opt.m, n);
-    if (!ret)
-        ret = nvc_nn_download(nn, h + 2 * n, m->opt.v, n);
-    if (!ret)
-        ret = nvc_checkpoint_save(o->ckpt, &m->params, h, h + n, h + 2 * n, step, &lg);
-    free(h);
-    return ret;
+    return nvc_checkpoint_save_model(o->ckpt, nn, &m->params, m->pbuf, &m->opt, step, &lg);
 }
 
 static int load(const VOptions *o, NvcVidModel *m, NvcNn *nn, uint64_t *step)
 {
-    const size_t n = m->params.size;
-    float *h = calloc(3 * n, sizeof(float));
-    if (!h)
-        return NVC_ERR(ENOMEM);
     NvcLogger lg = tool_logger();
-    const int adam = m->opt.m != NULL;
-    int ret = nvc_checkpoint_load(o->ckpt, &m->params, h, adam ? h + n : NULL, adam ? h + 2 * n : NULL, step, &lg);
-    if (!ret)
-        ret = nvc_nn_upload(nn, m->pbuf, h, n);
-    if (!ret && adam)
-        ret = nvc_nn_upload(nn, m->opt.m, h + n, n);
-    if (!ret && adam)
-        ret = nvc_nn_upload(nn, m->opt.v, h + 2 * n, n);
-    m->opt.step = (int)*step;
-    free(h);
-    return ret;
+    return nvc_checkpoint_load_model(o->ckpt, nn, &m->params, m->pbuf, &m->opt, step, &lg);
 }
 
 /* ---- training --------------------------------------------------------------------------- */
@@ -364,7 +331,7 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
         tool_die("out of memory");
     uint64_t rng = o->seed * 0x2545f4914f6cdd1dull + step * 0x9e3779b97f4a7c15ull;
     Avg avg = { 0 };
-    const double t0 = now_s();
+    const double t0 = tool_now_s();
     const uint64_t step0 = step;
     while (step < (uint64_t)o->steps && !tool_interrupted) {
         if ((ret = nvc_vid_clips_chains(set, x, o->batch, o->chain + 1, o->crop, &rng)) < 0)
@@ -390,7 +357,7 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
         avg.psnr_first += s.psnr_t[0], avg.psnr_last += s.psnr_t[o->chain - 1];
         avg.n++;
         if (step % 10 == 0 || step == (uint64_t)o->steps) {
-            const double el = now_s() - t0;
+            const double el = tool_now_s() - t0;
             progress(o, &m, &avg, step, (step - step0) / el, log, el);
             memset(&avg, 0, sizeof(avg));
         }

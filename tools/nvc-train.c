@@ -266,50 +266,16 @@ static int read_cfg(const char *ckpt, NvcImgConfig *c)
 
 /* ---- training ------------------------------------------------------------------------------ */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int save(const Options *o, NvcImgModel *m, NvcNn *nn, uint64_t step)
 {
-    const size_t n = m->params.size;
-    float *h = malloc(3 * n * sizeof(float));
-    if (!h)
-        return NVC_ERR(ENOMEM);
     NvcLogger lg = tool_logger();
-    int ret = nvc_nn_download(nn, h, m->pbuf, n);
-    if (!ret)
-        ret = nvc_nn_download(nn, h + n, m->opt.m, n);
-    if (!ret)
-        ret = nvc_nn_download(nn, h + 2 * n, m->opt.v, n);
-    if (!ret)
-        ret = nvc_checkpoint_save(o->ckpt, &m->params, h, h + n, h + 2 * n, step, &lg);
-    free(h);
-    return ret;
+    return nvc_checkpoint_save_model(o->ckpt, nn, &m->params, m->pbuf, &m->opt, step, &lg);
 }
 
 static int load(const Options *o, NvcImgModel *m, NvcNn *nn, uint64_t *step)
 {
-    const size_t n = m->params.size;
-    float *h = calloc(3 * n, sizeof(float));
-    if (!h)
-        return NVC_ERR(ENOMEM);
     NvcLogger lg = tool_logger();
-    int ret = nvc_checkpoint_load(o->ckpt, &m->params, h, m->opt.m ? h + n : NULL, m->opt.m ? h + 2 * n : NULL,
-                                  step, &lg);
-    if (!ret)
-        ret = nvc_nn_upload(nn, m->pbuf, h, n);
-    if (!ret && m->opt.m) {
-        ret = nvc_nn_upload(nn, m->opt.m, h + n, n);
-        if (!ret)
-            ret = nvc_nn_upload(nn, m->opt.v, h + 2 * n, n);
-        m->opt.step = (int)*step;
-    }
-    free(h);
-    return ret;
+    return nvc_checkpoint_load_model(o->ckpt, nn, &m->params, m->pbuf, &m->opt, step, &lg);
 }
 
 static void fmt_time(double s, char *buf, size_t n)
@@ -353,7 +319,7 @@ static int train(const Options *o, NvcNn *nn, const NvcTrainSet *set, const NvcI
     uint64_t rng = o->seed * 0x2545f4914f6cdd1dull + step * 0x9e3779b97f4a7c15ull;
     NvcImgStats avg = { 0 };
     int navg = 0;
-    const double t0 = now_s();
+    const double t0 = tool_now_s();
     const uint64_t step0 = step;
     while (step < (uint64_t)o->steps && !tool_interrupted) {
         nvc_train_set_crops(set, x, o->batch, o->crop, &rng);
@@ -375,7 +341,7 @@ static int train(const Options *o, NvcNn *nn, const NvcTrainSet *set, const NvcI
             avg.psnr_q[i] += s.psnr_q[i] * s.n_q[i], avg.n_q[i] += s.n_q[i];
         navg++;
         if (step % 10 == 0 || step == (uint64_t)o->steps) {
-            double el = now_s() - t0, rate = (step - step0) / el;
+            double el = tool_now_s() - t0, rate = (step - step0) / el;
             char eta[32];
             fmt_time((o->steps - step) / rate, eta, sizeof(eta));
             if (!o->quiet) {
@@ -392,7 +358,7 @@ static int train(const Options *o, NvcNn *nn, const NvcTrainSet *set, const NvcI
                         avg.loss / navg, avg.bpp / navg, avg.bpp_z / navg, avg.psnr / navg,
                         avg.n_q[0] ? avg.psnr_q[0] / avg.n_q[0] : 0.0, avg.n_q[1] ? avg.psnr_q[1] / avg.n_q[1] : 0.0,
                         avg.n_q[2] ? avg.psnr_q[2] / avg.n_q[2] : 0.0, avg.n_q[3] ? avg.psnr_q[3] / avg.n_q[3] : 0.0,
-                        m.opt.last_norm, now_s() - t0);
+                        m.opt.last_norm, tool_now_s() - t0);
                 fflush(log);
             }
             memset(&avg, 0, sizeof(avg));

@@ -204,13 +204,6 @@ static void parse_options(int argc, char **argv, Options *o)
                                                     : NVC_CONTAINER_MATROSKA;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int progress_shown; /* a progress line is on the terminal (ends without a newline) */
 
 /* On a terminal, one line rewritten in place; in a log (not a terminal), a
@@ -305,7 +298,7 @@ int main(int argc, char **argv)
     if ((ret = nvc_encoder_open(&enc, &info, &o.enc)) < 0)
         tool_fail(ret, "cannot start the %s encoder", nvc_codec_name(o.enc.codec));
 
-    const double t0 = now_s();
+    const double t0 = tool_now_s();
     NvcMuxer *mux = NULL;
     int64_t n = 0, packets = 0;
     uint64_t bytes = 0;
@@ -348,7 +341,7 @@ int main(int argc, char **argv)
     nvc_input_close(&in);
     if (ret < 0)
         return tool_exit_status(ret, o.out);
-    const double secs = now_s() - t0;
+    const double secs = tool_now_s() - t0;
     const double pixels = (double)n * info.p.w * info.p.h;
     struct stat st;
     double file_bytes = strcmp(o.out, "-") && !stat(o.out, &st) ? (double)st.st_size : (double)bytes;
