@@ -450,7 +450,7 @@ static int decode_vq(ImgState *s, int q, NvcByteReader *br, int n, uint16_t *idx
 }
 
 /* x_hat (3, hp, wp) -> an 8-bit picture of the stream's format. */
-static int output_picture(const NvcDecoder *dec, const float *xh, int hp, int wp, NvcPicture *out)
+int nvc_image_output_picture(const NvcDecoder *dec, const float *xh, int hp, int wp, NvcPicture *out)
 {
     const NvcPictureParameters *sp = &dec->cfg.p;
     NvcPictureParameters rp = { sp->w, sp->h, NVC_PIXEL_LAYOUT_I444, 8 };
@@ -547,7 +547,7 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
     if (!ret)
         ret = nvc_nn_download(s->nn, xh, s->m.a.xhat, nx);
     if (!ret)
-        ret = output_picture(dec, xh, hp, wp, out);
+        ret = nvc_image_output_picture(dec, xh, hp, wp, out);
     nvc_log(lg, NVC_LOG_INFO, "image codec: %dx%d q %d: setup %.0f ms, prior and entropy decoding %.0f ms, "
             "synthesis %.0f ms", dec->cfg.p.w, dec->cfg.p.h, q, t1 - t0, t2 - t1, now_ms() - t2);
     free(yq8);

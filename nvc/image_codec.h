@@ -21,4 +21,8 @@ const uint8_t *nvc_image_model_builtin(size_t *sz);
  * NVC_IMAGE_MODEL when set, else the built-in one. */
 int nvc_image_model_load(NvcImgModelFile *f, const NvcLogger *lg);
 
+/* A decoded x_hat (3 planes of hp x wp floats in 0..1, RGB) as an 8-bit
+ * picture of the stream's size and format (dec->cfg); also the video codec's. */
+int nvc_image_output_picture(const NvcDecoder *dec, const float *xh, int hp, int wp, NvcPicture *out);
+
 #endif /* NVC_NVC_IMAGE_CODEC_H */

@@ -15,6 +15,7 @@
 #include "codec/internal.h"
 #include "entropy/coder.h"
 #include "nvc/convert.h"
+#include "nvc/image_codec.h"
 #include "nvc/image_latent.h"
 #include "nvc/video_codec.h"
 #include "nvc/video_flow.h"
@@ -463,36 +464,6 @@ static int dec_init(NvcDecoder *dec)
     return ret;
 }
 
-/* x_hat (3, hp, wp) -> an 8-bit picture of the stream's format. */
-static int output_picture(const NvcDecoder *dec, const float *xh, int hp, int wp, NvcPicture *out)
-{
-    const NvcPictureParameters *sp = &dec->cfg.p;
-    NvcPictureParameters rp = { sp->w, sp->h, NVC_PIXEL_LAYOUT_I444, 8 };
-    NvcPicture rgb;
-    int ret = nvc_picture_alloc(&rgb, &rp, 0);
-    if (ret < 0)
-        return ret;
-    rgb.color = dec->cfg.color;
-    rgb.color.matrix = NVC_MC_IDENTITY;
-    rgb.color.range = NVC_RANGE_FULL;
-    for (int c = 0; c < 3; c++)
-        for (int y = 0; y < sp->h; y++) {
-            uint8_t *row = (uint8_t *)rgb.data[c] + (ptrdiff_t)y * rgb.stride[c];
-            const float *src = xh + ((size_t)c * hp + y) * wp;
-            for (int x = 0; x < sp->w; x++) {
-                float v = src[x] * 255.0f + 0.5f;
-                row[x] = !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : (uint8_t)v;
-            }
-        }
-    if (sp->layout == NVC_PIXEL_LAYOUT_I444) {
-        *out = rgb;
-        return 0;
-    }
-    ret = nvc_picture_convert(out, sp, &dec->cfg.color, &rgb);
-    nvc_picture_unref(&rgb);
-    return ret;
-}
-
 static int decode_intra(VidState *s, const uint8_t *body, size_t sz, int64_t pts, NvcPicture *out)
 {
     NvcData ipkt = { 0 };
@@ -548,7 +519,7 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
         const size_t nx = (size_t)3 * s->hp * s->wp;
         ret = nvc_nn_download(s->nn, s->x, s->m.s.x0, nx);
         if (!ret)
-            ret = output_picture(dec, s->x, s->hp, s->wp, out);
+            ret = nvc_image_output_picture(dec, s->x, s->hp, s->wp, out);
     }
     if (ret < 0) {
         s->have_ref = 0; /* nothing decodes until the next I frame */
