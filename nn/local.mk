@@ -7,6 +7,7 @@ libnvc_core_la_SOURCES += \
 	nn/ssim.h \
 	nn/rate_math.h \
 	nn/vmath.h \
+	nn/clones.h \
 	nn/optim.h \
 	nn/checkpoint.h \
 	nn/nn.c \

@@ -10,12 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12 && \
-    !defined(__SANITIZE_ADDRESS__)
-#define NVC_VEC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define NVC_VEC_CLONES
-#endif
+#include "nn/clones.h"
 
 static inline float nvc_bits_float(int32_t i)
 {

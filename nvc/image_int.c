@@ -13,6 +13,7 @@
 
 #include "nvc/common.h"
 #include "nvc/image_int.h"
+#include "nn/clones.h"
 
 /* floor((v + 2^(s-1)) / 2^s) for |v| < 2^62, without shifting negatives */
 static inline int64_t shr_round(int64_t v, int s)
@@ -52,13 +53,19 @@ static int thread_id(void)
 #endif
 }
 
-/* One output channel: tot (n) = b + sum of the taps, each tap summed in acc. */
-static void conv_channel(const NvcIntConv *c, int o, const int32_t *in, int h, int w, int32_t *acc, int64_t *tot)
+/* One output channel: tot (n) = b + sum of the taps, each tap summed in acc.
+ * Integer arithmetic is exact whatever the order, so the vectorised loops
+ * give the same values on every instruction set (nvc_int_conv_check bounds
+ * every partial sum of a tap within int32). */
+NVC_VEC_CLONES static void conv_channel(const NvcIntConv *c, int o, const int32_t *in, int h, int w,
+                                        int32_t *restrict acc, int64_t *restrict tot)
 {
     const int k = c->k, r = k / 2, cig = c->dw ? 1 : c->ci;
     const size_t n = (size_t)h * w;
+    const int64_t b = c->b[o];
+#pragma omp simd
     for (size_t p = 0; p < n; p++)
-        tot[p] = c->b[o];
+        tot[p] = b;
     for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++) {
             const int dy = ky - r, dx = kx - r;
@@ -71,12 +78,14 @@ static void conv_channel(const NvcIntConv *c, int o, const int32_t *in, int h, i
                     continue;
                 const int32_t *src = in + (size_t)(c->dw ? o : i) * n;
                 for (int y = y0; y < y1; y++) {
-                    const int32_t *s = src + (size_t)(y + dy) * w + dx;
-                    int32_t *a = acc + (size_t)y * w;
+                    const int32_t *restrict s = src + (size_t)(y + dy) * w + dx;
+                    int32_t *restrict a = acc + (size_t)y * w;
+#pragma omp simd
                     for (int x = x0; x < x1; x++)
                         a[x] += wv * s[x];
                 }
             }
+#pragma omp simd
             for (size_t p = 0; p < n; p++)
                 tot[p] += acc[p];
         }
@@ -405,6 +414,21 @@ static void step_pattern(int M, int m, int s, int *py, int *px)
         }
 }
 
+/* a (np) = the 1x1 tap of output e over the features f (ci, np), without the
+ * bias: one tap, so every partial sum is within int32 (nvc_int_conv_check). */
+NVC_VEC_CLONES static void sparse_dot(const NvcIntConv *c, int e, const int32_t *f, size_t np, int32_t *restrict a)
+{
+    memset(a, 0, np * sizeof(*a));
+    for (int i = 0; i < c->ci; i++) {
+        const int32_t wv = c->w[(size_t)e * c->ci + i];
+        const int32_t *restrict fi = f + (size_t)i * np;
+        if (wv)
+#pragma omp simd
+            for (size_t j = 0; j < np; j++)
+                a[j] += wv * fi[j];
+    }
+}
+
 /* Output layer restricted to the elements of step s: prm (E, n). The
  * features are first split by 2x2 phase (sub[phase] (ci, np)) so that the
  * channels of one phase are contiguous. */
@@ -414,7 +438,7 @@ static int out_layer_sparse(const NvcImgInt *ii, const NvcIntConv *c, const int3
     const size_t n = (size_t)hh * ww;
     const int nt = ii->threads > 0 ? ii->threads : max_threads();
     int32_t *sub = malloc(n * c->ci * sizeof(*sub));
-    int64_t *acc = malloc((size_t)nt * (n / 4 + 1) * sizeof(*acc));
+    int32_t *acc = malloc((size_t)nt * (n / 4 + 1) * sizeof(*acc));
     if (!sub || !acc) {
         free(sub);
         free(acc);
@@ -437,20 +461,12 @@ static int out_layer_sparse(const NvcImgInt *ii, const NvcIntConv *c, const int3
         int py = 0, px = 0;
         step_pattern(ii->M, e % ii->M, s, &py, &px);
         const int ph = py * 2 + px;
-        int64_t *a = acc + (size_t)thread_id() * (n / 4 + 1);
-        for (size_t j = 0; j < np[ph]; j++)
-            a[j] = c->b[e];
-        for (int i = 0; i < c->ci; i++) {
-            const int32_t wv = c->w[(size_t)e * c->ci + i];
-            const int32_t *f = sub + off[ph] + (size_t)i * np[ph];
-            if (wv)
-                for (size_t j = 0; j < np[ph]; j++)
-                    a[j] += (int64_t)(wv * f[j]);
-        }
+        int32_t *a = acc + (size_t)thread_id() * (n / 4 + 1);
+        sparse_dot(c, e, sub + off[ph], np[ph], a);
         size_t j = 0;
         for (int y = py; y < hh; y += 2)
             for (int x = px; x < ww; x += 2)
-                prm[(size_t)e * n + (size_t)y * ww + x] = requant(c, e, a[j++]);
+                prm[(size_t)e * n + (size_t)y * ww + x] = requant(c, e, (int64_t)c->b[e] + a[j++]);
     }
     free(sub);
     free(acc);
