@@ -211,10 +211,12 @@ static float *arena_append(NvcArena *a, NvcInit init, NvcShape shape, size_t num
     snprintf(ti->name, sizeof(ti->name), "%s", name);
     ti->shape = shape;
     ti->numel = numel;
-    ti->offset = a->size;
+    ti->offset = a->top;
     ti->init = init;
     ti->decay = shape.ndim >= 2;
-    a->size += NVC_ALIGN(numel, NVC_TENSOR_ALIGN);
+    a->top += NVC_ALIGN(numel, NVC_TENSOR_ALIGN);
+    if (a->top > a->size)
+        a->size = a->top;
     a->pos++;
     return NULL;
 }
@@ -254,6 +256,17 @@ void nvc_arena_bind(NvcArena *a, float *base)
     a->frozen = 1;
     a->base = base;
     a->pos = 0;
+}
+
+size_t nvc_arena_mark(const NvcArena *a)
+{
+    return a->top;
+}
+
+void nvc_arena_rewind(NvcArena *a, size_t mark)
+{
+    if (!a->frozen && mark <= a->top)
+        a->top = mark;
 }
 
 int nvc_arena_check(const NvcArena *a)

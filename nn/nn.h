@@ -154,7 +154,8 @@ typedef struct NvcTensorInfo {
 typedef struct NvcArena {
     NvcTensorInfo *t;
     int n, cap;
-    size_t size;   /* floats, alignment padding included */
+    size_t size;   /* floats, alignment padding included (the peak of top) */
+    size_t top;    /* layout pass: where the next tensor goes (nvc_arena_rewind) */
     float *base;   /* buffer the next declaration pass points into; NULL: layout pass */
     int pos;       /* tensors seen in the current pass */
     int frozen;    /* layout recorded: later passes must match it */
@@ -172,6 +173,13 @@ float *nvc_tensor(NvcArena *a, NvcInit init, NvcShape shape, const char *fmt, ..
 /* Starts a pass over the recorded layout that points tensors into base
  * (base must hold a->size floats). Freezes the layout. */
 void nvc_arena_bind(NvcArena *a, float *base);
+/* Scopes of an activation arena (inference layouts): tensors declared after
+ * nvc_arena_rewind(a, nvc_arena_mark(a) taken earlier) reuse the memory of
+ * those declared between the two calls, which must be dead by then. Only the
+ * layout pass moves anything; later passes follow the recorded offsets. A
+ * parameter arena never rewinds (checkpoints assume disjoint tensors). */
+size_t nvc_arena_mark(const NvcArena *a);
+void nvc_arena_rewind(NvcArena *a, size_t mark);
 /* 0 when every pass so far declared the recorded layout completely. */
 int nvc_arena_check(const NvcArena *a);
 void nvc_arena_free(NvcArena *a);

@@ -117,7 +117,7 @@ static int state_model(VidState *s, int hp, int wp)
     if (s->have_m)
         return 0;
     NvcLrSchedule none = { 0 };
-    int ret = nvc_vid_create(&s->m, s->nn, &s->f.cfg, 1, 1, hp, wp, 0, none, 1);
+    int ret = nvc_vid_create(&s->m, s->nn, &s->f.cfg, 1, 1, hp, wp, -1, none, 1);
     if (ret < 0)
         return ret;
     s->have_m = 1, s->hp = hp, s->wp = wp;
@@ -454,7 +454,7 @@ static int dec_init(NvcDecoder *dec)
     if (!ret)
         ret = read_config(dec, s);
     const int hp = align64(dec->cfg.p.h), wp = align64(dec->cfg.p.w);
-    const size_t need = nvc_vid_memory(&s->f.cfg, 1, 1, hp, wp, 0);
+    const size_t need = nvc_vid_memory(&s->f.cfg, 1, 1, hp, wp, -1);
     const int64_t lim = dec->s.max_memory > 0 ? dec->s.max_memory : (int64_t)4 << 30;
     if (!ret && need > (uint64_t)lim)
         ret = nvc_log_error(&dec->s.logger, NVC_ERR(ERANGE), "dcvc codec: %dx%d needs %zu MiB, above the memory "

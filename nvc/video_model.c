@@ -130,86 +130,175 @@ static void init_host_params(const NvcVidConfig *c, const NvcArena *layout, floa
 
 #define ACT(shape, ...) nvc_tensor(ar, NVC_INIT(NVC_INIT_NONE, 0), shape, __VA_ARGS__)
 
-static void rbu_acts(NvcArena *ar, NvcImgRbu *r, int B, int co, int h, int w, const char *pfx)
+/* Inference layouts (train < 0) reuse memory: tensors declared inside a
+ * scope share it with the next scope's (nvc_arena_rewind), and activations
+ * computed in place alias their input. Only the nvc_vid_infer_* stages run on
+ * such a layout; what a stage leaves for a later one or for the codec is
+ * declared outside every scope. */
+static size_t scope_open(NvcArena *ar, const NvcVidModel *m)
 {
-    r->u = ACT(NVC_SHAPE(B, 4 * co, h, w), "%s.u", pfx);
-    r->ps = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.ps", pfx);
-    r->a1 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.a1", pfx);
-    r->c = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.c", pfx);
-    r->a2 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.a2", pfx);
-    r->s = ACT(NVC_SHAPE(B, 4 * co, h, w), "%s.s", pfx);
-    r->sps = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.sps", pfx);
-    r->out = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.out", pfx);
+    (void)m;
+    return nvc_arena_mark(ar);
 }
 
-static void frame_acts(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t)
+static void scope_close(NvcArena *ar, const NvcVidModel *m, size_t mark)
+{
+    if (m->train < 0)
+        nvc_arena_rewind(ar, mark);
+}
+
+/* out is declared first: it outlives the block's own tensors. In place
+ * (inference): a1 = ps, a2 = c; s reuses u and sps reuses ps, both dead by
+ * then (rbu_fwd's order). */
+static void rbu_acts(NvcArena *ar, NvcImgRbu *r, const NvcVidModel *m, int co, int h, int w, const char *pfx)
+{
+    const int B = m->B;
+    r->out = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.out", pfx);
+    const size_t mark = scope_open(ar, m);
+    r->u = ACT(NVC_SHAPE(B, 4 * co, h, w), "%s.u", pfx);
+    r->ps = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.ps", pfx);
+    r->c = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.c", pfx);
+    if (m->train < 0) {
+        r->a1 = r->sps = r->ps, r->a2 = r->c, r->s = r->u;
+    } else {
+        r->a1 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.a1", pfx);
+        r->a2 = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.a2", pfx);
+        r->s = ACT(NVC_SHAPE(B, 4 * co, h, w), "%s.s", pfx);
+        r->sps = ACT(NVC_SHAPE(B, co, 2 * h, 2 * w), "%s.sps", pfx);
+    }
+    scope_close(ar, m, mark);
+}
+
+/* conv + LeakyReLU pair: one tensor in inference (computed in place) */
+static void act_pair(NvcArena *ar, const NvcVidModel *m, float **c, float **a, NvcShape shape, const char *pfx)
+{
+    *c = ACT(shape, "%s.c", pfx);
+    *a = m->train < 0 ? *c : ACT(shape, "%s.a", pfx);
+}
+
+#define SH(ch, s) NVC_SHAPE(m->B, (ch), m->H / (s), m->W / (s))
+
+/* Declared first: what lives across the stages of a frame (inputs, motion,
+ * contexts, reconstruction, the latents the codec reads, the priors). */
+static void frame_outputs(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t)
 {
     const NvcVidConfig *c = &m->cfg;
-    const int B = m->B, H = m->H, W = m->W;
     char pfx[48];
-#define SH(ch, s) NVC_SHAPE(B, (ch), H / (s), W / (s))
     f->x = ACT(SH(3, 1), "f%d.x", t);
     f->flow = ACT(SH(2, 1), "f%d.flow", t);
     f->fref = ACT(SH(c->g1, 1), "f%d.fref", t);
-    for (int i = 0; i < 4; i++)
-        f->me_c[i] = ACT(SH(i < 3 ? c->cm : c->Mm, 2 << i), "f%d.me.c%d", t, i);
-    for (int i = 0; i < 3; i++)
-        f->me_a[i] = ACT(SH(c->cm, 2 << i), "f%d.me.a%d", t, i);
-    f->me_q = ACT(SH(c->cm, 4), "f%d.me.q", t);
+    f->me_c[3] = ACT(SH(c->Mm, 16), "f%d.me.c3", t);
     snprintf(pfx, sizeof(pfx), "f%d.mv", t);
     nvc_vid_prior_acts(ar, &f->mvp, pfx, &m->mvL);
-    for (int i = 0; i < 3; i++) {
-        snprintf(pfx, sizeof(pfx), "f%d.md.%d", t, i);
-        rbu_acts(ar, &f->md[i], B, c->cm, H / (16 >> i), W / (16 >> i), pfx);
-    }
-    f->md_q = ACT(SH(c->cm, 2), "f%d.md.q", t);
-    f->md_out = ACT(SH(8, 2), "f%d.md.out", t);
     f->vhat = ACT(SH(2, 1), "f%d.vhat", t);
     f->v2 = ACT(SH(2, 2), "f%d.v2", t);
     f->v4 = ACT(SH(2, 4), "f%d.v4", t);
+    const int gw[3] = { c->g1, c->g2, c->g4 };
+    for (int k = 0; k < 3; k++)
+        f->ctx[k] = ACT(SH(gw[k], 1 << k), "f%d.ctx%d", t, k);
+    f->e_c[3] = ACT(SH(c->M, 16), "f%d.e.c3", t);
+    snprintf(pfx, sizeof(pfx), "f%d.y", t);
+    nvc_vid_prior_acts(ar, &f->yp, pfx, &m->yL);
+    f->feat = ACT(SH(c->g1, 1), "f%d.feat", t);
+    f->xhat = ACT(SH(3, 1), "f%d.xhat", t);
+    f->mse = ACT(NVC_SHAPE(m->B), "f%d.mse", t);
+}
+
+/* motion analysis, then motion synthesis (motion_fwd) */
+static void motion_acts(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t)
+{
+    const NvcVidConfig *c = &m->cfg;
+    char pfx[48];
+    size_t mark = scope_open(ar, m);
+    for (int i = 0; i < 3; i++) {
+        snprintf(pfx, sizeof(pfx), "f%d.me.%d", t, i);
+        act_pair(ar, m, &f->me_c[i], &f->me_a[i], SH(c->cm, 2 << i), pfx);
+    }
+    f->me_q = ACT(SH(c->cm, 4), "f%d.me.q", t);
+    scope_close(ar, m, mark);
+    mark = scope_open(ar, m);
+    for (int i = 0; i < 3; i++) {
+        snprintf(pfx, sizeof(pfx), "f%d.md.%d", t, i);
+        rbu_acts(ar, &f->md[i], m, c->cm, m->H / (16 >> i), m->W / (16 >> i), pfx);
+    }
+    f->md_q = ACT(SH(c->cm, 2), "f%d.md.q", t);
+    f->md_out = ACT(SH(8, 2), "f%d.md.out", t);
+    scope_close(ar, m, mark);
+}
+
+/* temporal contexts (contexts_fwd): f1, f2, f4 live through the warps; f1a
+ * and f2a die before them; each scale's warp is dead after its context. In
+ * inference cc[k] is ctx[k] (the residual add runs in place). */
+static void context_acts(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t)
+{
+    const NvcVidConfig *c = &m->cfg;
+    const size_t outer = scope_open(ar, m);
     f->f1 = ACT(SH(c->g1, 1), "f%d.f1", t);
-    f->f1a = ACT(SH(c->g1, 1), "f%d.f1a", t);
     f->f2 = ACT(SH(c->g2, 2), "f%d.f2", t);
-    f->f2a = ACT(SH(c->g2, 2), "f%d.f2a", t);
     f->f4 = ACT(SH(c->g4, 4), "f%d.f4", t);
+    size_t mark = scope_open(ar, m);
+    f->f1a = ACT(SH(c->g1, 1), "f%d.f1a", t);
+    f->f2a = ACT(SH(c->g2, 2), "f%d.f2a", t);
+    scope_close(ar, m, mark);
     const int gw[3] = { c->g1, c->g2, c->g4 };
     for (int k = 0; k < 3; k++) {
+        mark = scope_open(ar, m);
         f->w[k] = ACT(SH(gw[k], 1 << k), "f%d.w%d", t, k);
         f->wa[k] = ACT(SH(gw[k], 1 << k), "f%d.wa%d", t, k);
-        f->cc[k] = ACT(SH(gw[k], 1 << k), "f%d.cc%d", t, k);
-        f->ctx[k] = ACT(SH(gw[k], 1 << k), "f%d.ctx%d", t, k);
+        f->cc[k] = m->train < 0 ? f->ctx[k] : ACT(SH(gw[k], 1 << k), "f%d.cc%d", t, k);
+        scope_close(ar, m, mark);
     }
+    scope_close(ar, m, outer);
+}
+
+/* contextual encoder, then contextual decoder (coder_fwd) */
+static void coder_acts(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t)
+{
+    const NvcVidConfig *c = &m->cfg;
+    char pfx[48];
+    size_t mark = scope_open(ar, m);
     f->ein[0] = ACT(SH(3 + c->g1, 1), "f%d.ein0", t);
     f->ein[1] = ACT(SH(2 * c->g2, 2), "f%d.ein1", t);
     f->ein[2] = ACT(SH(2 * c->g4, 4), "f%d.ein2", t);
-    const int ew[4] = { c->g2, c->g4, c->g8, c->M };
-    for (int i = 0; i < 4; i++)
-        f->e_c[i] = ACT(SH(ew[i], 2 << i), "f%d.e.c%d", t, i);
-    for (int i = 0; i < 3; i++)
-        f->e_a[i] = ACT(SH(ew[i], 2 << i), "f%d.e.a%d", t, i);
-    f->e1q = ACT(SH(c->g2, 2), "f%d.e1q", t);
-    snprintf(pfx, sizeof(pfx), "f%d.y", t);
-    nvc_vid_prior_acts(ar, &f->yp, pfx, &m->yL);
-    const int dw[3] = { c->g8, c->g4, c->g2 };
+    const int ew[3] = { c->g2, c->g4, c->g8 };
     for (int i = 0; i < 3; i++) {
+        snprintf(pfx, sizeof(pfx), "f%d.e.%d", t, i);
+        act_pair(ar, m, &f->e_c[i], &f->e_a[i], SH(ew[i], 2 << i), pfx);
+    }
+    f->e1q = ACT(SH(c->g2, 2), "f%d.e1q", t);
+    scope_close(ar, m, mark);
+    /* in the order coder_fwd computes them: a block's scope must not cover
+     * anything an earlier-declared, later-computed tensor needs */
+    mark = scope_open(ar, m);
+    const int dw[3] = { c->g8, c->g4, c->g2 };
+    for (int i = 0; i < 2; i++) {
         snprintf(pfx, sizeof(pfx), "f%d.cd.%d", t, i);
-        rbu_acts(ar, &f->cd[i], B, dw[i], H / (16 >> i), W / (16 >> i), pfx);
+        rbu_acts(ar, &f->cd[i], m, dw[i], m->H / (16 >> i), m->W / (16 >> i), pfx);
     }
     f->d4in = ACT(SH(2 * c->g4, 4), "f%d.d4in", t);
-    f->d4c = ACT(SH(c->g4, 4), "f%d.d4c", t);
-    f->d4a = ACT(SH(c->g4, 4), "f%d.d4a", t);
+    snprintf(pfx, sizeof(pfx), "f%d.d4", t);
+    act_pair(ar, m, &f->d4c, &f->d4a, SH(c->g4, 4), pfx);
+    snprintf(pfx, sizeof(pfx), "f%d.cd.%d", t, 2);
+    rbu_acts(ar, &f->cd[2], m, dw[2], m->H / 4, m->W / 4, pfx);
     f->d2q = ACT(SH(c->g2, 2), "f%d.d2q", t);
     f->d2in = ACT(SH(2 * c->g2, 2), "f%d.d2in", t);
-    f->d2c = ACT(SH(c->g2, 2), "f%d.d2c", t);
-    f->d2a = ACT(SH(c->g2, 2), "f%d.d2a", t);
+    snprintf(pfx, sizeof(pfx), "f%d.d2", t);
+    act_pair(ar, m, &f->d2c, &f->d2a, SH(c->g2, 2), pfx);
     f->dps_c = ACT(SH(4 * c->g1, 2), "f%d.dps.c", t);
     f->dps = ACT(SH(c->g1, 1), "f%d.dps", t);
     f->dfin = ACT(SH(2 * c->g1, 1), "f%d.dfin", t);
-    f->dfc = ACT(SH(c->g1, 1), "f%d.dfc", t);
-    f->feat = ACT(SH(c->g1, 1), "f%d.feat", t);
-    f->xhat = ACT(SH(3, 1), "f%d.xhat", t);
-    f->mse = ACT(NVC_SHAPE(B), "f%d.mse", t);
+    f->dfc = m->train < 0 ? f->feat : ACT(SH(c->g1, 1), "f%d.dfc", t);
+    scope_close(ar, m, mark);
+}
+
 #undef SH
+
+static void frame_acts(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t)
+{
+    frame_outputs(ar, f, m, t);
+    motion_acts(ar, f, m, t);
+    context_acts(ar, f, m, t);
+    coder_acts(ar, f, m, t);
 }
 
 static void vid_acts(NvcArena *ar, NvcVidShared *s, NvcVidFrame *f, const NvcVidModel *m)
@@ -289,7 +378,7 @@ int nvc_vid_create(NvcVidModel *m, NvcNn *nn, const NvcVidConfig *cfg, int B, in
     if (ret < 0)
         return ret;
     if (B < 1 || B > 64 || T < 1 || T > NVC_VID_TMAX || H < NVC_VID_ALIGN || W < NVC_VID_ALIGN ||
-        H % NVC_VID_ALIGN || W % NVC_VID_ALIGN)
+        H % NVC_VID_ALIGN || W % NVC_VID_ALIGN || (train < 0 && (B != 1 || T != 1)))
         return NVC_ERR(EINVAL);
     m->cfg = *cfg;
     m->B = B, m->T = T, m->H = H, m->W = W, m->train = train, m->seed = seed;
@@ -813,6 +902,8 @@ int nvc_vid_train_step(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidStats *st
 
 int nvc_vid_eval(NvcVidModel *m, NvcNn *nn, NvcVidStats *st)
 {
+    if (m->train < 0) /* the inference layout only serves the nvc_vid_infer_* stages */
+        return NVC_ERR(EINVAL);
     int ret = nvc_vid_set_quality(m, nn, m->q);
     if (!ret)
         ret = forward_all(m, nn, 0, 0);

@@ -120,7 +120,8 @@ typedef struct NvcVidModel {
 void nvc_vid_params(NvcArena *a, NvcVidParams *p, const NvcVidConfig *cfg);
 
 /* A model for B chains of T P frames of H x W. train 1: gradients and Adam;
- * 0: forward only. Frame 0 of the chain refreshes; others do not unless
+ * 0: forward only (nvc_vid_eval); -1: the codec's inference layout (B = T =
+ * 1, only the nvc_vid_infer_* stages; activations share memory). Frame 0 of the chain refreshes; others do not unless
  * m->refresh[t] is set. */
 int nvc_vid_create(NvcVidModel *m, NvcNn *nn, const NvcVidConfig *cfg, int B, int T, int H, int W, int train,
                    NvcLrSchedule sched, uint64_t seed);
@@ -138,7 +139,7 @@ int nvc_vid_forward_backward(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidSta
 int nvc_vid_train_step(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidStats *st);
 int nvc_vid_eval(NvcVidModel *m, NvcNn *nn, NvcVidStats *st);
 
-/* ---- inference (the codec): a model with B = 1, T = 1, train = 0 ----------------------
+/* ---- inference (the codec): a model with B = 1, T = 1, train = -1 (or 0) ---------------
  * The float transforms around the integer-coded latents. State between
  * frames: s.x0 holds the reference picture and f[0].fref the reference
  * feature (nvc_vid_infer_next moves the decoded ones there). */

@@ -369,11 +369,13 @@ typedef struct Side {
     int64_t *mref, *yref;
 } Side;
 
-static void side_open(Side *sd, const NvcVidConfig *c, int threads, const float *x0, int q)
+/* train 0: the full layout (nvc_vid_eval works); -1: the codec's inference
+ * layout, where activations share memory */
+static void side_open(Side *sd, const NvcVidConfig *c, int threads, const float *x0, int q, int train)
 {
     NvcLrSchedule none = { 0 };
     ck_assert_int_eq(nvc_nn_create(&sd->nn, NVC_NN_CPU, threads, NULL), 0);
-    ck_assert_int_eq(nvc_vid_create(&sd->m, sd->nn, c, 1, 1, S, S, 0, none, 3), 0);
+    ck_assert_int_eq(nvc_vid_create(&sd->m, sd->nn, c, 1, 1, S, S, train, none, 3), 0);
     ck_assert_int_eq(nvc_vid_set_chain(&sd->m, sd->nn, x0, x0), 0);
     ck_assert_int_eq(nvc_vid_set_quality(&sd->m, sd->nn, &q), 0);
     sd->mref = calloc((size_t)c->Mm * (S / 16) * (S / 16), sizeof(int64_t));
@@ -396,19 +398,24 @@ START_TEST(test_p_frame_loop)
     const size_t nx = (size_t)3 * S * S, n = (size_t)S * S;
     float *x = malloc(sizeof(float) * 4 * nx);
     load_chains(x, 1, 4, 21);
-    Side e, d;
-    side_open(&e, &c, 1, x, q);
-    side_open(&d, &c, 2, x, q);
+    /* e: encoder (full layout, 1 thread); i: the same encoder on the inference
+     * layout (2 threads); d: decoder (inference layout, 2 threads) */
+    Side e, i, d;
+    side_open(&e, &c, 1, x, q, 0);
+    side_open(&i, &c, 2, x, q, -1);
+    side_open(&d, &c, 2, x, q, -1);
     /* an untrained model's latents round to zero: larger analysis outputs
      * give symbols of every size (the weights only need to match) */
     const char *big_layers[4] = { "enc.3.weight", "enc.3.bias", "mv.enc.3.weight", "mv.enc.3.bias" };
     for (int k = 0; k < 4; k++) {
         const NvcTensorInfo *ti = &e.m.params.t[nvc_arena_find(&e.m.params, big_layers[k])];
-        for (size_t i = 0; i < ti->numel; i++) {
-            e.m.pbuf[ti->offset + i] *= 40.0f;
-            d.m.pbuf[ti->offset + i] *= 40.0f;
+        for (size_t j = 0; j < ti->numel; j++) {
+            e.m.pbuf[ti->offset + j] *= 40.0f;
+            i.m.pbuf[ti->offset + j] *= 40.0f;
+            d.m.pbuf[ti->offset + j] *= 40.0f;
         }
     }
+    ck_assert_int_eq(nvc_vid_eval(&i.m, i.nn, &(NvcVidStats){ 0 }), NVC_ERR(EINVAL));
     /* integer priors calibrated on one float pass */
     NvcVidStats st;
     ck_assert_int_eq(nvc_vid_eval(&e.m, e.nn, &st), 0);
@@ -447,17 +454,29 @@ START_TEST(test_p_frame_loop)
         ck_assert_int_eq(nvc_vid_latent_encode(&mvi, &ct, q, hy, hy + nm, refresh ? NULL : e.mref, h4, w4, &bw,
                                                NULL, NULL, q8), 0);
         memcpy(e.mref, q8, nm * sizeof(int64_t));
+        ck_assert_int_eq(nvc_nn_upload(i.nn, i.m.f[0].x, x + t * nx, nx), 0);
+        ck_assert_int_eq(nvc_vid_infer_motion_analysis(&i.m, i.nn, fl), 0);
+        ck_assert(!memcmp(i.m.f[0].me_c[3], e.m.f[0].me_c[3], nm * sizeof(float)));
+        ck_assert(!memcmp(i.m.f[0].mvp.ha_c[2], e.m.f[0].mvp.ha_c[2], nmz * sizeof(float)));
         ck_assert_int_eq(nvc_vid_infer_motion_synthesis(&e.m, e.nn, q8), 0);
+        ck_assert_int_eq(nvc_vid_infer_motion_synthesis(&i.m, i.nn, q8), 0);
         nvc_vid_infer_contexts(&e.m, e.nn, refresh);
+        nvc_vid_infer_contexts(&i.m, i.nn, refresh);
         nvc_vid_infer_residual_analysis(&e.m, e.nn);
+        nvc_vid_infer_residual_analysis(&i.m, i.nn);
         memcpy(hy, e.m.f[0].e_c[3], ny * sizeof(float));
         memcpy(hy + ny, e.m.f[0].yp.ha_c[2], nyz * sizeof(float));
+        ck_assert(!memcmp(i.m.f[0].e_c[3], hy, ny * sizeof(float)));
+        ck_assert(!memcmp(i.m.f[0].yp.ha_c[2], hy + ny, nyz * sizeof(float)));
         ck_assert_int_eq(nvc_vid_latent_encode(&yi, &ct, q, hy, hy + ny, refresh ? NULL : e.yref, h4, w4, &bw, NULL,
                                                NULL, q8 + nm), 0);
         memcpy(e.yref, q8 + nm, ny * sizeof(int64_t));
         ck_assert_int_eq(nvc_vid_infer_residual_synthesis(&e.m, e.nn, q8 + nm), 0);
         memcpy(xe, e.m.f[0].xhat, nx * sizeof(float));
         ck_assert_int_eq(nvc_vid_infer_next(&e.m, e.nn), 0);
+        ck_assert_int_eq(nvc_vid_infer_residual_synthesis(&i.m, i.nn, q8 + nm), 0);
+        ck_assert_msg(!memcmp(i.m.f[0].xhat, xe, nx * sizeof(float)), "frame %d: layouts differ", t);
+        ck_assert_int_eq(nvc_vid_infer_next(&i.m, i.nn), 0);
         /* decoder */
         NvcByteReader br;
         nvc_br_init(&br, bw.buf, bw.sz);
@@ -469,8 +488,8 @@ START_TEST(test_p_frame_loop)
         ck_assert_uint_eq(nvc_br_left(&br), 0);
         memcpy(d.yref, r8 + nm, ny * sizeof(int64_t));
         ck_assert(!memcmp(q8, r8, (nm + ny) * sizeof(int64_t)));
-        for (size_t i = 0; i < nm + ny; i++)
-            big = q8[i] > big ? q8[i] : -q8[i] > big ? -q8[i] : big;
+        for (size_t j = 0; j < nm + ny; j++)
+            big = q8[j] > big ? q8[j] : -q8[j] > big ? -q8[j] : big;
         ck_assert_int_eq(nvc_vid_infer_residual_synthesis(&d.m, d.nn, r8 + nm), 0);
         memcpy(xd, d.m.f[0].xhat, nx * sizeof(float));
         ck_assert_int_eq(nvc_vid_infer_next(&d.m, d.nn), 0);
@@ -493,6 +512,7 @@ START_TEST(test_p_frame_loop)
     nvc_vid_int_free(&mvi);
     nvc_vid_int_free(&yi);
     side_close(&e);
+    side_close(&i);
     side_close(&d);
 }
 END_TEST
