@@ -66,6 +66,15 @@ static void keep_detail(const char *fmt, va_list ap)
     memcpy(details[n_details++], line, sizeof(line));
 }
 
+int tool_progress_pending;
+
+void tool_end_progress(void)
+{
+    if (tool_progress_pending)
+        fputc('\n', stderr);
+    tool_progress_pending = 0;
+}
+
 static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
 {
     if (details_on && level == NVC_LOG_INFO && tool_verbosity < NVC_LOG_INFO)
@@ -86,6 +95,7 @@ static void log_to_stderr(void *cookie, enum NvcLogLevel level, const char *fmt,
     if (level == NVC_LOG_ERROR && tool_errors_logged++ && tool_verbosity < NVC_LOG_INFO)
         return;
     static const char *const prefix[] = { "", "warning: ", "", "debug: " };
+    tool_end_progress();
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     const char *subject = cookie;
@@ -109,6 +119,7 @@ NvcLogger tool_logger_for(const char *subject)
 static void vreport(const char *fmt, va_list ap)
 {
     tool_errors_logged++; /* a later tool_fail adds no second line */
+    tool_end_progress();
     fprintf(stderr, "%s: ", tool_name);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

@@ -57,6 +57,13 @@ void tool_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
 /* Errors the tool logger printed so far. */
 extern int tool_errors_logged;
 
+/* Set by a tool that left a progress line on the terminal without its
+ * newline ("\r" updates): the next message of tool_error, tool_die or the
+ * tool logger ends that line first, so it starts on a line of its own. */
+extern int tool_progress_pending;
+/* End a pending progress line (a newline on stderr), if any. */
+void tool_end_progress(void);
+
 /* Exit(1) after a failed library call: prints "<tool>: <what>: <error text>"
  * unless the library already logged the reason through tool_logger. */
 void tool_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

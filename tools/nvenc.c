@@ -204,7 +204,6 @@ static void parse_options(int argc, char **argv, Options *o)
                                                     : NVC_CONTAINER_MATROSKA;
 }
 
-static int progress_shown; /* a progress line is on the terminal (ends without a newline) */
 
 /* On a terminal, one line rewritten in place; in a log (not a terminal), a
  * line at each tenth of a stage and at its end. */
@@ -228,7 +227,7 @@ static void show_progress(void *cookie, const NvcEncodeProgress *p)
     fprintf(stderr, "%s%s %-5s %5" PRId64 "/%-5" PRId64 " loss %.5f  PSNR %6.2f dB  %7.1f fps  ETA %5.0f s%s",
             tty ? "\r" : "", tool_name, p->stage, p->step, p->steps, p->loss, p->psnr, p->frames_per_s,
             p->eta_s, tty ? " " : "\n");
-    progress_shown = tty;
+    tool_progress_pending = tty;
     fflush(stderr);
 }
 
@@ -326,8 +325,7 @@ int main(int argc, char **argv)
         if (!ret)
             ret = drain_packets(enc, &mux, &o, &packets, &bytes);
     }
-    if (progress_shown)
-        fputc('\n', stderr);
+    tool_end_progress();
     if (tool_interrupted && ret >= 0)
         ret = NVC_ERR(EINTR);
     if (!ret && !mux) {
