@@ -199,7 +199,9 @@ static void frame_outputs(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, in
     f->e_c[3] = ACT(SH(c->M, 16), "f%d.e.c3", t);
     snprintf(pfx, sizeof(pfx), "f%d.y", t);
     nvc_vid_prior_acts(ar, &f->yp, pfx, &m->yL);
-    f->feat = ACT(SH(c->g1, 1), "f%d.feat", t);
+    /* inference: the reference feature is dead once the contexts are made,
+     * so the decoded feature takes its place (nvc_vid_infer_next copies nothing) */
+    f->feat = m->train < 0 ? f->fref : ACT(SH(c->g1, 1), "f%d.feat", t);
     f->xhat = ACT(SH(3, 1), "f%d.xhat", t);
     f->mse = ACT(NVC_SHAPE(m->B), "f%d.mse", t);
 }
@@ -358,9 +360,10 @@ static int bind_all(NvcVidModel *m)
 static int layout(NvcVidModel *m, NvcNn *nn)
 {
     const NvcVidConfig *c = &m->cfg;
-    int ret = nvc_vid_prior_create(&m->mvL, nn, m->B, c->Mm, c->Czm, c->Pm, m->H / 16, m->W / 16);
+    const int infer = m->train < 0;
+    int ret = nvc_vid_prior_create(&m->mvL, nn, m->B, c->Mm, c->Czm, c->Pm, m->H / 16, m->W / 16, infer);
     if (!ret)
-        ret = nvc_vid_prior_create(&m->yL, nn, m->B, c->M, c->Cz, c->P, m->H / 16, m->W / 16);
+        ret = nvc_vid_prior_create(&m->yL, nn, m->B, c->M, c->Cz, c->P, m->H / 16, m->W / 16, infer);
     if (ret < 0)
         return ret;
     nvc_vid_params(&m->params, &m->p, c);
@@ -446,12 +449,14 @@ size_t nvc_vid_memory(const NvcVidConfig *cfg, int B, int T, int H, int W, int t
     memset(&m, 0, sizeof(m));
     m.cfg = *cfg;
     m.B = B, m.T = T, m.H = H, m.W = W, m.train = train;
-    m.mvL = (NvcVidPrior){ .B = B, .M = cfg->Mm, .Cz = cfg->Czm, .P = cfg->Pm, .h = H / 16, .w = W / 16 };
-    m.yL = (NvcVidPrior){ .B = B, .M = cfg->M, .Cz = cfg->Cz, .P = cfg->P, .h = H / 16, .w = W / 16 };
+    const int infer = train < 0;
+    m.mvL = (NvcVidPrior){ .B = B, .M = cfg->Mm, .Cz = cfg->Czm, .P = cfg->Pm, .h = H / 16, .w = W / 16, .infer = infer };
+    m.yL = (NvcVidPrior){ .B = B, .M = cfg->M, .Cz = cfg->Cz, .P = cfg->P, .h = H / 16, .w = W / 16, .infer = infer };
     nvc_vid_params(&m.params, &m.p, cfg);
     vid_acts(&m.acts, &m.s, m.f, &m);
     size_t floats = m.params.size * (train > 0 ? 4 : 1) + m.acts.size * (train > 0 ? 2 : 1);
-    floats += (size_t)12 * B * (cfg->M + cfg->Mm) * (H / 16) * (W / 16); /* masks */
+    if (!infer)
+        floats += (size_t)12 * B * (cfg->M + cfg->Mm) * (H / 16) * (W / 16); /* masks */
     nvc_arena_free(&m.params);
     nvc_arena_free(&m.acts);
     return floats * sizeof(float);
@@ -1043,7 +1048,7 @@ int nvc_vid_infer_next(NvcVidModel *m, NvcNn *nn)
     if (!ret)
         memcpy(m->host_x0, h, nx * sizeof(float));
     free(h);
-    if (!ret)
+    if (!ret && m->f[0].fref != m->f[0].feat)
         nn->ops->tensor_copy(nn, m->f[0].fref, m->f[0].feat, nf);
     return ret ? ret : nvc_nn_error(nn);
 }

@@ -69,6 +69,12 @@ void nvc_vid_prior_acts(NvcArena *ar, NvcVidPriorActs *a, const char *pfx, const
     a->ha_c[1] = ACT(NVC_SHAPE(B, Cz, h5, w5), "%s.ha.c1", pfx);
     a->ha_a[1] = ACT(NVC_SHAPE(B, Cz, h5, w5), "%s.ha.a1", pfx);
     a->ha_c[2] = ACT(NVC_SHAPE(B, Cz, h6, w6), "%s.z", pfx);
+    if (L->infer) {
+        a->zq = ACT(NVC_SHAPE(B, Cz), "%s.z.q", pfx);
+        a->yhat = ACT(NVC_SHAPE(B, M, h4, w4), "%s.yhat", pfx);
+        a->bits = ACT(NVC_SHAPE(2), "%s.bits", pfx);
+        return;
+    }
     a->z_noisy = ACT(NVC_SHAPE(B, Cz, h6, w6), "%s.z.noisy", pfx);
     a->z_hat = ACT(NVC_SHAPE(B, Cz, h6, w6), "%s.z.hat", pfx);
     a->z_sc = ACT(NVC_SHAPE(B, Cz, h6, w6), "%s.z.scale", pfx);
@@ -124,12 +130,14 @@ void nvc_vid_prior_acts(NvcArena *ar, NvcVidPriorActs *a, const char *pfx, const
 
 /* ---- creation ----------------------------------------------------------------------- */
 
-int nvc_vid_prior_create(NvcVidPrior *L, NvcNn *nn, int B, int M, int Cz, int P, int h, int w)
+int nvc_vid_prior_create(NvcVidPrior *L, NvcNn *nn, int B, int M, int Cz, int P, int h, int w, int infer)
 {
     memset(L, 0, sizeof(*L));
     if (M % 4 || h % 4 || w % 4 || h < 4 || w < 4)
         return NVC_ERR(EINVAL);
-    L->B = B, L->M = M, L->Cz = Cz, L->P = P, L->h = h, L->w = w;
+    L->B = B, L->M = M, L->Cz = Cz, L->P = P, L->h = h, L->w = w, L->infer = infer;
+    if (infer)
+        return 0;
     const size_t n = (size_t)h * w, ne = (size_t)B * 2 * M * n, nz = (size_t)B * Cz * (h / 4) * (w / 4);
     float *host = malloc(sizeof(float) * (ne > nz ? ne : nz));
     if (!host)

@@ -51,6 +51,7 @@ typedef struct NvcVidPriorActs {
 /* Sizes and constant masks of one latent. */
 typedef struct NvcVidPrior {
     int B, M, Cz, P, h, w;
+    int infer;                   /* the codec's layout: the hyper-analysis, z scales and y_hat only */
     float *mask[4], *maske[4];   /* (B, M, h w), (B, 2M, h w) four-part masks */
     float *ones_z;               /* (B, Cz, h/4, w/4) of ones */
 } NvcVidPrior;
@@ -62,7 +63,9 @@ void nvc_vid_prior_init_host(NvcVidPriorParams *host, int M);
 /* Declare the activations of L (train > 0: everything the backward needs). */
 void nvc_vid_prior_acts(NvcArena *ar, NvcVidPriorActs *a, const char *pfx, const NvcVidPrior *L);
 
-int nvc_vid_prior_create(NvcVidPrior *L, NvcNn *nn, int B, int M, int Cz, int P, int h, int w);
+/* infer: only what the codec's stages use (no masks; nvc_vid_prior_acts
+ * declares the hyper-analysis, the z scales, y_hat and the bits). */
+int nvc_vid_prior_create(NvcVidPrior *L, NvcNn *nn, int B, int M, int Cz, int P, int h, int w, int infer);
 void nvc_vid_prior_free(NvcVidPrior *L, NvcNn *nn);
 
 /* Copy the z scales of q[0 .. B-1] into a->zq. */
