@@ -51,7 +51,7 @@ EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/
 
 # nvc-train links the internal library (the nn engine and the models).
 bin_PROGRAMS += tools/nvc-train
-tools_nvc_train_SOURCES = tools/nvc-train.c tools/nvc-train-video.c tools/train_video.h
+tools_nvc_train_SOURCES = tools/nvc-train.c tools/nvc-train-video.c tools/train_common.c tools/train_common.h
 tools_nvc_train_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 tools_nvc_train_LDADD = tools/libtoolcommon.la libnvc_core.la $(NVC_DEP_LIBS)
 tools_nvc_train_LDFLAGS = $(OPENMP_CFLAGS)
