@@ -163,40 +163,21 @@ static int build_int(const NvcImgModel *m, const float *host, const Calib *cal, 
     return ret;
 }
 
+static int keeps(const void *cfg, const char *name)
+{
+    return nvc_img_file_keeps(cfg, name);
+}
+
 /* Float tensors the codec needs and the per-quality scaler tables. */
 static int fill_file(NvcImgModelFile *f, const NvcImgModel *m, const float *host)
 {
-    const NvcImgConfig *c = &m->cfg;
     const NvcArena *a = &m->params;
-    f->t = calloc(a->n, sizeof(*f->t));
-    f->q_enc = malloc(sizeof(float) * NVC_IMG_QLEVELS * c->c1);
-    f->q_dec = malloc(sizeof(float) * NVC_IMG_QLEVELS * c->c1);
-    if (!f->t || !f->q_enc || !f->q_dec)
-        return NVC_ERR(ENOMEM);
-    for (int i = 0; i < a->n; i++) {
-        if (!nvc_img_file_keeps(c, a->t[i].name))
-            continue;
-        NvcImgTensor *t = &f->t[f->nt++];
-        snprintf(t->name, sizeof(t->name), "%s", a->t[i].name);
-        t->shape = a->t[i].shape;
-        t->numel = a->t[i].numel;
-        if (!(t->data = malloc(t->numel * sizeof(float))))
-            return NVC_ERR(ENOMEM);
-        memcpy(t->data, host + a->t[i].offset, t->numel * sizeof(float));
-    }
-    const int ie = nvc_arena_find(a, "q_enc"), id = nvc_arena_find(a, "q_dec");
-    const float *qe = host + a->t[ie].offset, *qd = host + a->t[id].offset;
-    for (int q = 0; q < NVC_IMG_QLEVELS; q++) {
-        const double t = q / (double)(NVC_IMG_QLEVELS - 1);
-        for (int i = 0; i < c->c1; i++) {
-            /* the interpolation of nvc_img_set_quality */
-            double e0 = fmax(fabs(qe[i]), 1e-6), e1 = fmax(fabs(qe[c->c1 + i]), 1e-6);
-            double d0 = fmax(fabs(qd[i]), 1e-6), d1 = fmax(fabs(qd[c->c1 + i]), 1e-6);
-            f->q_enc[q * c->c1 + i] = (float)(pow(e0, 1 - t) * pow(e1, t));
-            f->q_dec[q * c->c1 + i] = (float)(pow(d0, 1 - t) * pow(d1, t));
-        }
-    }
-    return 0;
+    int ret = nvc_img_file_take_tensors(&f->t, &f->nt, a, host, keeps, &m->cfg);
+    if (!ret)
+        ret = nvc_img_file_quality_table(&f->q_enc, host + a->t[nvc_arena_find(a, "q_enc")].offset, m->cfg.c1);
+    if (!ret)
+        ret = nvc_img_file_quality_table(&f->q_dec, host + a->t[nvc_arena_find(a, "q_dec")].offset, m->cfg.c1);
+    return ret;
 }
 
 /* VQ: the PMF of every codebook at every quality from the codewords the
@@ -311,22 +292,6 @@ static int calibrate_gmm(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int 
     return ret;
 }
 
-static int write_file(const char *path, const NvcByteWriter *bw)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp)
-        return NVC_ERR(EIO);
-    int ok = fwrite(bw->buf, 1, bw->sz, fp) == bw->sz;
-    ok &= fclose(fp) == 0;
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        return NVC_ERR(EIO);
-    }
-    return 0;
-}
-
 int nvc_img_export(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int batches, const char *name,
                    uint64_t step, const char *path, NvcImgExportStats *st, const NvcLogger *logger)
 {
@@ -348,7 +313,7 @@ int nvc_img_export(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int batche
     if (!ret)
         ret = nvc_img_file_write(&f, &bw);
     if (!ret)
-        ret = write_file(path, &bw);
+        ret = nvc_img_file_save(path, &bw);
     if (!ret) {
         st->bytes = bw.sz;
         st->crc = f.crc;

@@ -51,4 +51,46 @@ int nvc_img_file_write(NvcImgModelFile *f, NvcByteWriter *bw);
  * are stored as integer layers instead). */
 int nvc_img_file_keeps(const NvcImgConfig *c, const char *name);
 
+/* ---- pieces the video model's file (nvc/video_file.c) shares -------------------------- */
+
+/* The bits of an IEEE-754 float and back. */
+uint32_t nvc_img_file_f32_bits(float f);
+float nvc_img_file_bits_f32(uint32_t u);
+void nvc_img_file_write_floats(NvcByteWriter *bw, const float *v, size_t n);
+
+/* Magic (8 bytes), version, name (u8 length + bytes), step. */
+void nvc_img_file_write_head(NvcByteWriter *bw, const char *magic, unsigned version, const char *name, uint64_t step);
+/* The same read back; name (NVC_IMG_NAME_MAX + 1 bytes, zeroed) receives the
+ * name; what names the file in errors ("image model"). */
+int nvc_img_file_read_head(NvcByteReader *br, const char *magic, unsigned version, const char *what, char *name,
+                           uint64_t *step, const NvcLogger *lg);
+
+/* The tensor list: count, then name, shape and float data of each. Read:
+ * *t and *nt hold what was read so far also on an error (free them with
+ * nvc_img_file_free_tensors). */
+void nvc_img_file_write_tensors(NvcByteWriter *bw, const NvcImgTensor *t, int nt);
+int nvc_img_file_read_tensors(NvcByteReader *br, NvcImgTensor **t, int *nt);
+void nvc_img_file_free_tensors(NvcImgTensor **t, int *nt);
+
+/* The tensors of arena a (values in host) for which keep(ctx, name) holds. */
+int nvc_img_file_take_tensors(NvcImgTensor **t, int *nt, const NvcArena *a, const float *host,
+                              int (*keep)(const void *ctx, const char *name), const void *ctx);
+
+/* The (64, C) table of a quality scaler from its limits lim (2, C): the
+ * geometric interpolation of the models' set_quality. */
+int nvc_img_file_quality_table(float **table, const float *lim, int C);
+
+/* The CRC-32 of the file written since start, appended; *crc receives it. */
+int nvc_img_file_seal(NvcByteWriter *bw, size_t start, uint32_t *crc);
+
+/* Check the length and trailing CRC-32 of a whole file, then parse its body
+ * with parse(f, br, lg); on an error free(f) and log "<what>: malformed
+ * file" for corrupt data. *crc receives the CRC on success. */
+int nvc_img_file_parse_sealed(const uint8_t *buf, size_t sz, const char *what, void *f,
+                              int (*parse)(void *f, NvcByteReader *br, const NvcLogger *lg), void (*free_file)(void *f),
+                              uint32_t *crc, const NvcLogger *lg);
+
+/* Write bw's bytes to path (temporary name, then rename). 0 or NVC_ERR(EIO). */
+int nvc_img_file_save(const char *path, const NvcByteWriter *bw);
+
 #endif /* NVC_NVC_IMAGE_FILE_H */

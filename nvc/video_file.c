@@ -15,20 +15,6 @@
 #include "nvc/image_latent.h"
 #include "nvc/video_file.h"
 
-static uint32_t f32_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static float bits_f32(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 int nvc_vid_file_keeps(const char *name)
 {
     static const char *const drop[] = { "hs.", "fuse.", "prior.", "ctx.", "z_scale" };
@@ -43,9 +29,7 @@ int nvc_vid_file_keeps(const char *name)
 
 void nvc_vid_file_free(NvcVidModelFile *f)
 {
-    for (int i = 0; i < f->nt; i++)
-        free(f->t[i].data);
-    free(f->t);
+    nvc_img_file_free_tensors(&f->t, &f->nt);
     free(f->q_mv_enc);
     free(f->q_mv_dec);
     free(f->q_enc);
@@ -65,12 +49,6 @@ static void cfg_fields(NvcVidConfig *c, int **v)
     memcpy(v, f, sizeof(f));
 }
 
-static void write_floats(NvcByteWriter *bw, const float *v, size_t n)
-{
-    for (size_t j = 0; j < n; j++)
-        nvc_bw_u32(bw, f32_bits(v[j]));
-}
-
 static int write_int(const NvcVidInt *vi, NvcByteWriter *bw)
 {
     int ret = nvc_img_int_write(&vi->ii, bw);
@@ -81,79 +59,25 @@ int nvc_vid_file_write(NvcVidModelFile *f, NvcByteWriter *bw)
 {
     NvcVidConfig *c = &f->cfg;
     const size_t start = bw->sz;
-    nvc_bw_bytes(bw, NVC_VID_FILE_MAGIC, 8);
-    nvc_bw_u16(bw, NVC_VID_FILE_VERSION);
-    size_t nl = strlen(f->name);
-    nvc_bw_u8(bw, (unsigned)nl);
-    nvc_bw_bytes(bw, f->name, nl);
-    nvc_bw_u64(bw, f->step);
+    nvc_img_file_write_head(bw, NVC_VID_FILE_MAGIC, NVC_VID_FILE_VERSION, f->name, f->step);
     int *v[NCFG];
     cfg_fields(c, v);
     for (int i = 0; i < NCFG; i++)
         nvc_bw_u16(bw, (unsigned)*v[i]);
-    nvc_bw_u32(bw, f32_bits(c->lambda_min));
-    nvc_bw_u32(bw, f32_bits(c->lambda_max));
-    nvc_bw_u32(bw, (uint32_t)f->nt);
-    for (int i = 0; i < f->nt; i++) {
-        const NvcImgTensor *t = &f->t[i];
-        size_t l = strlen(t->name);
-        nvc_bw_u8(bw, (unsigned)l);
-        nvc_bw_bytes(bw, t->name, l);
-        nvc_bw_u8(bw, (unsigned)t->shape.ndim);
-        for (int d = 0; d < t->shape.ndim; d++)
-            nvc_bw_u32(bw, (uint32_t)t->shape.d[d]);
-        write_floats(bw, t->data, t->numel);
-    }
-    write_floats(bw, f->q_mv_enc, (size_t)NVC_VID_QLEVELS * c->cm);
-    write_floats(bw, f->q_mv_dec, (size_t)NVC_VID_QLEVELS * c->cm);
-    write_floats(bw, f->q_enc, (size_t)NVC_VID_QLEVELS * c->g2);
-    write_floats(bw, f->q_dec, (size_t)NVC_VID_QLEVELS * c->g2);
+    nvc_bw_u32(bw, nvc_img_file_f32_bits(c->lambda_min));
+    nvc_bw_u32(bw, nvc_img_file_f32_bits(c->lambda_max));
+    nvc_img_file_write_tensors(bw, f->t, f->nt);
+    nvc_img_file_write_floats(bw, f->q_mv_enc, (size_t)NVC_VID_QLEVELS * c->cm);
+    nvc_img_file_write_floats(bw, f->q_mv_dec, (size_t)NVC_VID_QLEVELS * c->cm);
+    nvc_img_file_write_floats(bw, f->q_enc, (size_t)NVC_VID_QLEVELS * c->g2);
+    nvc_img_file_write_floats(bw, f->q_dec, (size_t)NVC_VID_QLEVELS * c->g2);
     int ret = write_int(&f->mv, bw);
     if (!ret)
         ret = write_int(&f->y, bw);
-    if (ret < 0 || bw->error)
-        return ret < 0 ? ret : NVC_ERR(ENOMEM);
-    f->crc = nvc_crc32(0, bw->buf + start, bw->sz - start);
-    nvc_bw_u32(bw, f->crc);
-    return bw->error ? NVC_ERR(ENOMEM) : 0;
+    return ret < 0 ? ret : nvc_img_file_seal(bw, start, &f->crc);
 }
 
 /* ---- parsing ----------------------------------------------------------------------------- */
-
-static int read_tensors(NvcVidModelFile *f, NvcByteReader *br)
-{
-    uint32_t nt = nvc_br_u32(br);
-    if (br->error || nt > 4096)
-        return NVC_ERR_CORRUPT;
-    f->t = calloc(nt ? nt : 1, sizeof(*f->t));
-    if (!f->t)
-        return NVC_ERR(ENOMEM);
-    for (uint32_t i = 0; i < nt; i++) {
-        NvcImgTensor *t = &f->t[i];
-        f->nt = (int)i + 1;
-        size_t l = nvc_br_u8(br);
-        const uint8_t *name = nvc_br_bytes(br, l);
-        t->shape.ndim = nvc_br_u8(br);
-        if (!name || l >= sizeof(t->name) || t->shape.ndim < 1 || t->shape.ndim > NVC_MAX_DIMS)
-            return NVC_ERR_CORRUPT;
-        memcpy(t->name, name, l);
-        t->numel = 1;
-        for (int d = 0; d < t->shape.ndim; d++) {
-            uint32_t v = nvc_br_u32(br);
-            if (v < 1 || v > (1u << 24))
-                return NVC_ERR_CORRUPT;
-            t->shape.d[d] = (int)v;
-            t->numel *= v;
-        }
-        if (br->error || t->numel > nvc_br_left(br) / 4)
-            return NVC_ERR_CORRUPT;
-        if (!(t->data = malloc(t->numel * sizeof(float))))
-            return NVC_ERR(ENOMEM);
-        for (size_t j = 0; j < t->numel; j++)
-            t->data[j] = bits_f32(nvc_br_u32(br));
-    }
-    return 0;
-}
 
 static int read_floats(NvcByteReader *br, float **out, size_t n)
 {
@@ -162,7 +86,7 @@ static int read_floats(NvcByteReader *br, float **out, size_t n)
     if (!(*out = malloc(n * sizeof(float))))
         return NVC_ERR(ENOMEM);
     for (size_t j = 0; j < n; j++) {
-        (*out)[j] = bits_f32(nvc_br_u32(br));
+        (*out)[j] = nvc_img_file_bits_f32(nvc_br_u32(br));
         if (!((*out)[j] > 0 && (*out)[j] < 1e6f)) /* scalers are positive */
             return NVC_ERR_CORRUPT;
     }
@@ -180,31 +104,23 @@ static int read_int(NvcVidInt *vi, int M, int Cz, int P, NvcByteReader *br)
     return ret;
 }
 
-static int parse_body(NvcVidModelFile *f, NvcByteReader *br, const NvcLogger *lg)
+static int parse_body(void *fp, NvcByteReader *br, const NvcLogger *lg)
 {
-    const uint8_t *magic = nvc_br_bytes(br, 8);
-    if (!magic || memcmp(magic, NVC_VID_FILE_MAGIC, 8))
-        return nvc_log_error(lg, NVC_ERR_CORRUPT, "video model: not a model file");
-    unsigned version = nvc_br_u16(br);
-    if (version > NVC_VID_FILE_VERSION)
-        return nvc_log_error(lg, NVC_ERR(ENOTSUP), "video model: file version %u is newer than this library's %d",
-                             version, NVC_VID_FILE_VERSION);
-    size_t nl = nvc_br_u8(br);
-    const uint8_t *name = nvc_br_bytes(br, nl);
-    if (!version || !name || nl > NVC_VID_NAME_MAX)
-        return NVC_ERR_CORRUPT;
-    memcpy(f->name, name, nl);
-    f->step = nvc_br_u64(br);
+    NvcVidModelFile *f = fp;
+    int ret = nvc_img_file_read_head(br, NVC_VID_FILE_MAGIC, NVC_VID_FILE_VERSION, "video model", f->name, &f->step,
+                                     lg);
+    if (ret < 0)
+        return ret;
     NvcVidConfig *c = &f->cfg;
     int *v[NCFG];
     cfg_fields(c, v);
     for (int i = 0; i < NCFG; i++)
         *v[i] = nvc_br_u16(br);
-    c->lambda_min = bits_f32(nvc_br_u32(br));
-    c->lambda_max = bits_f32(nvc_br_u32(br));
+    c->lambda_min = nvc_img_file_bits_f32(nvc_br_u32(br));
+    c->lambda_max = nvc_img_file_bits_f32(nvc_br_u32(br));
     if (br->error || nvc_vid_config_check(c, lg) < 0)
         return NVC_ERR_CORRUPT;
-    int ret = read_tensors(f, br);
+    ret = nvc_img_file_read_tensors(br, &f->t, &f->nt);
     if (!ret)
         ret = read_floats(br, &f->q_mv_enc, (size_t)NVC_VID_QLEVELS * c->cm);
     if (!ret)
@@ -222,66 +138,39 @@ static int parse_body(NvcVidModelFile *f, NvcByteReader *br, const NvcLogger *lg
     return ret;
 }
 
+_Static_assert(NVC_VID_NAME_MAX == NVC_IMG_NAME_MAX, "the name field is read by nvc_img_file_read_head");
+
+static void free_file(void *f)
+{
+    nvc_vid_file_free(f);
+}
+
 int nvc_vid_file_parse(NvcVidModelFile *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
 {
     memset(f, 0, sizeof(*f));
-    if (sz < 16)
-        return nvc_log_error(lg, NVC_ERR_CORRUPT, "video model: truncated file");
-    uint32_t crc = (uint32_t)buf[sz - 4] << 24 | (uint32_t)buf[sz - 3] << 16 | (uint32_t)buf[sz - 2] << 8 |
-                   buf[sz - 1];
-    if (nvc_crc32(0, buf, sz - 4) != crc)
-        return nvc_log_error(lg, NVC_ERR_CORRUPT, "video model: checksum mismatch (damaged file)");
-    NvcByteReader br;
-    nvc_br_init(&br, buf, sz - 4);
-    int ret = parse_body(f, &br, lg);
-    if (ret < 0) {
-        nvc_vid_file_free(f);
-        if (ret == NVC_ERR_CORRUPT)
-            nvc_log(lg, NVC_LOG_ERROR, "video model: malformed file");
-    } else {
-        f->crc = crc;
-    }
-    return ret;
+    return nvc_img_file_parse_sealed(buf, sz, "video model", f, parse_body, free_file, &f->crc, lg);
 }
 
 /* ---- export ------------------------------------------------------------------------------ */
 
-/* Float tensors the codec needs and the per-quality scaler tables (the
- * interpolation of nvc_vid_set_quality). */
+static int keeps(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return nvc_vid_file_keeps(name);
+}
+
+/* Float tensors the codec needs and the per-quality scaler tables. */
 static int fill_file(NvcVidModelFile *f, const NvcVidModel *m, const float *host)
 {
     const NvcVidConfig *c = &m->cfg;
     const NvcArena *a = &m->params;
-    f->t = calloc(a->n, sizeof(*f->t));
-    if (!f->t)
-        return NVC_ERR(ENOMEM);
-    for (int i = 0; i < a->n; i++) {
-        if (!nvc_vid_file_keeps(a->t[i].name))
-            continue;
-        NvcImgTensor *t = &f->t[f->nt++];
-        snprintf(t->name, sizeof(t->name), "%s", a->t[i].name);
-        t->shape = a->t[i].shape;
-        t->numel = a->t[i].numel;
-        if (!(t->data = malloc(t->numel * sizeof(float))))
-            return NVC_ERR(ENOMEM);
-        memcpy(t->data, host + a->t[i].offset, t->numel * sizeof(float));
-    }
+    int ret = nvc_img_file_take_tensors(&f->t, &f->nt, a, host, keeps, NULL);
     const char *names[4] = { "q_mv_enc", "q_mv_dec", "q_enc", "q_dec" };
     float **dst[4] = { &f->q_mv_enc, &f->q_mv_dec, &f->q_enc, &f->q_dec };
     const int C[4] = { c->cm, c->cm, c->g2, c->g2 };
-    for (int k = 0; k < 4; k++) {
-        const float *lim = host + a->t[nvc_arena_find(a, names[k])].offset;
-        if (!(*dst[k] = malloc(sizeof(float) * NVC_VID_QLEVELS * C[k])))
-            return NVC_ERR(ENOMEM);
-        for (int q = 0; q < NVC_VID_QLEVELS; q++) {
-            const double t = q / 63.0;
-            for (int i = 0; i < C[k]; i++) {
-                double l0 = fmax(fabs(lim[i]), 1e-6), l1 = fmax(fabs(lim[C[k] + i]), 1e-6);
-                (*dst[k])[q * C[k] + i] = (float)(pow(l0, 1 - t) * pow(l1, t));
-            }
-        }
-    }
-    return 0;
+    for (int k = 0; k < 4 && !ret; k++)
+        ret = nvc_img_file_quality_table(dst[k], host + a->t[nvc_arena_find(a, names[k])].offset, C[k]);
+    return ret;
 }
 
 /* Ideal bits of one batch's latents (every frame, every chain) under the
@@ -324,22 +213,6 @@ static int int_bits(NvcVidModelFile *f, NvcVidModel *m, NvcNn *nn, double *bits)
     free(ref);
     free(dec);
     return ret;
-}
-
-static int write_path(const char *path, const NvcByteWriter *bw)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp)
-        return NVC_ERR(EIO);
-    int ok = fwrite(bw->buf, 1, bw->sz, fp) == bw->sz;
-    ok &= fclose(fp) == 0;
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        return NVC_ERR(EIO);
-    }
-    return 0;
 }
 
 /* The calibration batches: fixed chains, qualities spread over 0..63. */
@@ -406,7 +279,7 @@ int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batc
     if (!ret)
         ret = nvc_vid_file_write(&f, &bw);
     if (!ret)
-        ret = write_path(path, &bw);
+        ret = nvc_img_file_save(path, &bw);
     const double px = (double)batches * m->T * m->B * m->H * m->W;
     if (!ret) {
         st->bytes = bw.sz, st->crc = f.crc;
