@@ -62,12 +62,7 @@ static int quant_layer(NvcIntConv *c, const float *w, const float *b, int ci, in
     return nvc_int_conv_check(c) < 0 ? NVC_ERR(ERANGE) : 0;
 }
 
-typedef struct Calib {
-    double hs[5];          /* largest hs_r[i] */
-    double ctx[3][3];      /* largest ctx[i].r1, r2, r3 */
-} Calib;
-
-static int tensor_max(NvcNn *nn, const float *dev, size_t n, double *mx)
+int nvc_img_export_tensor_max(NvcNn *nn, const float *dev, size_t n, double *mx)
 {
     float *h = malloc(n * sizeof(float));
     if (!h)
@@ -80,86 +75,107 @@ static int tensor_max(NvcNn *nn, const float *dev, size_t n, double *mx)
     return ret;
 }
 
-static int calib_batch(NvcImgModel *m, NvcNn *nn, Calib *cal)
+int nvc_img_export_calib(NvcNn *nn, float *const *hs_r, const NvcImgCtx *ctx, size_t n4, NvcIntCalib *cal)
 {
-    const int B = m->B, P = m->cfg.P;
-    const size_t n4 = (size_t)B * P * (m->H / 16) * (m->W / 16);
     const size_t sz[5] = { n4 / 16, n4 / 4, n4 / 4, n4, n4 };
     int ret = 0;
     for (int i = 0; i < 5 && !ret; i++)
-        ret = tensor_max(nn, m->a.hs_r[i], sz[i], &cal->hs[i]);
+        ret = nvc_img_export_tensor_max(nn, hs_r[i], sz[i], &cal->hs[i]);
     for (int i = 0; i < 3 && !ret; i++) {
-        ret = tensor_max(nn, m->a.ctx[i].r1, n4, &cal->ctx[i][0]);
+        ret = nvc_img_export_tensor_max(nn, ctx[i].r1, n4, &cal->ctx[i][0]);
         if (!ret)
-            ret = tensor_max(nn, m->a.ctx[i].r2, n4, &cal->ctx[i][1]);
+            ret = nvc_img_export_tensor_max(nn, ctx[i].r2, n4, &cal->ctx[i][1]);
         if (!ret)
-            ret = tensor_max(nn, m->a.ctx[i].r3, n4, &cal->ctx[i][2]);
+            ret = nvc_img_export_tensor_max(nn, ctx[i].r3, n4, &cal->ctx[i][2]);
     }
     return ret;
 }
 
-static double act_scale(double mx)
+double nvc_img_export_act_scale(double mx)
 {
     return (mx > 1e-6 ? mx : 1e-6) / NVC_INT_ACT_MAX;
 }
 
-static int build_int(const NvcImgModel *m, const float *host, const Calib *cal, NvcImgInt *ii)
+int nvc_img_export_int_init(NvcImgInt *ii, int M, int Cz, int P, int K, int G, const float *z_scale)
+{
+    memset(ii, 0, sizeof(*ii));
+    ii->M = M, ii->Cz = Cz, ii->P = P, ii->K = K, ii->G = G, ii->E = G * M;
+    ii->st_lmin = NVC_SCALE_LOG2_MIN_DEFAULT, ii->st_lmax = NVC_SCALE_LOG2_MAX_DEFAULT;
+    int ret = nvc_scale_table_init(&ii->st, NVC_SCALE_TABLE_MAX, ii->st_lmin, ii->st_lmax);
+    const size_t nz = (size_t)NVC_INT_QLEVELS * Cz;
+    ii->zscale_q16 = malloc(nz * sizeof(*ii->zscale_q16));
+    ii->zsidx = malloc(nz * sizeof(*ii->zsidx));
+    if (!ii->zscale_q16 || !ii->zsidx)
+        ret = NVC_ERR(ENOMEM);
+    for (size_t i = 0; i < nz && !ret; i++) {
+        /* the rate op floors scales at 0.11 */
+        ii->zscale_q16[i] = nvc_dist_scale_from_float(fmaxf(z_scale[i], 0.11f));
+        ii->zsidx[i] = (uint16_t)nvc_scale_table_index(&ii->st, ii->zscale_q16[i]);
+    }
+    return ret;
+}
+
+int nvc_img_export_int_hs(NvcImgInt *ii, const NvcImgConv *hs, const NvcIntCalib *cal)
+{
+    const int P = ii->P, Cz = ii->Cz;
+    double *s_in = malloc(sizeof(double) * (P > Cz ? P : Cz));
+    int ret = s_in ? 0 : NVC_ERR(ENOMEM);
+    static const int ks[5] = { 3, 1, 3, 1, 1 };
+    for (int i = 0; i < 5 && !ret; i++) {
+        const int ci = i ? P : Cz, co = (i == 1 || i == 3) ? 4 * P : P;
+        for (int j = 0; j < ci; j++)
+            s_in[j] = i ? nvc_img_export_act_scale(cal->hs[i - 1]) : 1.0;
+        ret = quant_layer(&ii->hs[i], hs[i].w, hs[i].b, ci, co, ks[i], 0, 1, s_in,
+                          nvc_img_export_act_scale(cal->hs[i]));
+    }
+    free(s_in);
+    return ret;
+}
+
+int nvc_img_export_int_steps(NvcImgInt *ii, const NvcImgConv *p0, const NvcImgConv (*ctx)[4], const NvcIntCalib *cal,
+                             double s_feat)
+{
+    const int M = ii->M, P = ii->P;
+    const double s_out = ldexp(1.0, -NVC_INT_OUT_FRAC);
+    double *s_in = malloc(sizeof(double) * (M + P));
+    int ret = s_in ? 0 : NVC_ERR(ENOMEM);
+    for (int j = 0; j < P && !ret; j++)
+        s_in[j] = s_feat;
+    if (!ret)
+        ret = quant_layer(&ii->p0, p0->w, p0->b, P, ii->E, 1, 0, 0, s_in, s_out);
+    for (int s = 0; s < 3 && !ret; s++) {
+        const double sc[3] = { nvc_img_export_act_scale(cal->ctx[s][0]), nvc_img_export_act_scale(cal->ctx[s][1]),
+                               nvc_img_export_act_scale(cal->ctx[s][2]) };
+        for (int j = 0; j < M + P; j++)
+            s_in[j] = j < M ? 1.0 / 16 : s_feat; /* y_hat so far in Q4, then the feature */
+        ret = quant_layer(&ii->ctx[s][0], ctx[s][0].w, ctx[s][0].b, M + P, P, 1, 0, 1, s_in, sc[0]);
+        for (int l = 1; l < 4 && !ret; l++) {
+            for (int j = 0; j < P; j++)
+                s_in[j] = sc[l - 1];
+            ret = l == 3 ? quant_layer(&ii->ctx[s][3], ctx[s][3].w, ctx[s][3].b, P, ii->E, 1, 0, 0, s_in, s_out)
+                         : quant_layer(&ii->ctx[s][l], ctx[s][l].w, ctx[s][l].b, P, P, l == 1 ? 3 : 1, l == 1, 1, s_in,
+                                       sc[l]);
+        }
+    }
+    free(s_in);
+    return ret;
+}
+
+static int build_int(const NvcImgModel *m, const float *host, const NvcIntCalib *cal, NvcImgInt *ii)
 {
     const NvcImgConfig *c = &m->cfg;
     NvcImgParams p;
     NvcArena a = m->params;
     nvc_arena_bind(&a, (float *)host);
     nvc_img_params(&a, &p, c);
-    memset(ii, 0, sizeof(*ii));
-    const int M = c->M, P = c->P, Cz = c->Cz;
-    ii->M = M, ii->Cz = Cz, ii->P = P, ii->K = c->K, ii->G = nvc_img_param_groups(c), ii->E = ii->G * M;
-    ii->st_lmin = NVC_SCALE_LOG2_MIN_DEFAULT, ii->st_lmax = NVC_SCALE_LOG2_MAX_DEFAULT;
-    int ret = nvc_scale_table_init(&ii->st, NVC_SCALE_TABLE_MAX, ii->st_lmin, ii->st_lmax);
-    const size_t nz = (size_t)NVC_IMG_QLEVELS * Cz;
-    ii->zscale_q16 = malloc(nz * sizeof(*ii->zscale_q16));
-    ii->zsidx = malloc(nz * sizeof(*ii->zsidx));
-    double *s_in = malloc(sizeof(double) * (M + P + Cz + 1));
-    if (!ii->zscale_q16 || !ii->zsidx || !s_in)
-        ret = NVC_ERR(ENOMEM);
-    for (size_t i = 0; i < nz && !ret; i++) {
-        /* the rate op floors scales at 0.11 */
-        ii->zscale_q16[i] = nvc_dist_scale_from_float(fmaxf(p.z_scale[i], 0.11f));
-        ii->zsidx[i] = (uint16_t)nvc_scale_table_index(&ii->st, ii->zscale_q16[i]);
-    }
-    const double s_out = ldexp(1.0, -NVC_INT_OUT_FRAC);
-    double sh[5];
-    for (int i = 0; i < 5; i++)
-        sh[i] = act_scale(cal->hs[i]);
-    static const int ks[5] = { 3, 1, 3, 1, 1 };
-    for (int i = 0; i < 5 && !ret; i++) {
-        const int ci = i ? P : Cz, co = (i == 1 || i == 3) ? 4 * P : P;
-        for (int j = 0; j < ci; j++)
-            s_in[j] = i ? sh[i - 1] : 1.0;
-        ret = quant_layer(&ii->hs[i], p.hs[i].w, p.hs[i].b, ci, co, ks[i], 0, 1, s_in, sh[i]);
-    }
-    for (int j = 0; j < P; j++)
-        s_in[j] = sh[4];
+    NvcImgConv ctx[3][4];
+    for (int s = 0; s < 3; s++)
+        ctx[s][0] = p.ctx[s].in, ctx[s][1] = p.ctx[s].dw, ctx[s][2] = p.ctx[s].mid, ctx[s][3] = p.ctx[s].out;
+    int ret = nvc_img_export_int_init(ii, c->M, c->Cz, c->P, c->K, nvc_img_param_groups(c), p.z_scale);
     if (!ret)
-        ret = quant_layer(&ii->p0, p.p0.w, p.p0.b, P, ii->E, 1, 0, 0, s_in, s_out);
-    for (int s = 0; s < 3 && !ret; s++) {
-        const double sc[3] = { act_scale(cal->ctx[s][0]), act_scale(cal->ctx[s][1]), act_scale(cal->ctx[s][2]) };
-        for (int j = 0; j < M + P; j++)
-            s_in[j] = j < M ? 1.0 / 16 : sh[4]; /* y_hat in Q4, then h */
-        ret = quant_layer(&ii->ctx[s][0], p.ctx[s].in.w, p.ctx[s].in.b, M + P, P, 1, 0, 1, s_in, sc[0]);
-        for (int j = 0; j < P; j++)
-            s_in[j] = sc[0];
-        if (!ret)
-            ret = quant_layer(&ii->ctx[s][1], p.ctx[s].dw.w, p.ctx[s].dw.b, P, P, 3, 1, 1, s_in, sc[1]);
-        for (int j = 0; j < P; j++)
-            s_in[j] = sc[1];
-        if (!ret)
-            ret = quant_layer(&ii->ctx[s][2], p.ctx[s].mid.w, p.ctx[s].mid.b, P, P, 1, 0, 1, s_in, sc[2]);
-        for (int j = 0; j < P; j++)
-            s_in[j] = sc[2];
-        if (!ret)
-            ret = quant_layer(&ii->ctx[s][3], p.ctx[s].out.w, p.ctx[s].out.b, P, ii->E, 1, 0, 0, s_in, s_out);
-    }
-    free(s_in);
+        ret = nvc_img_export_int_hs(ii, p.hs, cal);
+    if (!ret)
+        ret = nvc_img_export_int_steps(ii, &p.p0, ctx, cal, nvc_img_export_act_scale(cal->hs[4]));
     return ret;
 }
 
@@ -260,7 +276,7 @@ static int calibrate_gmm(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int 
     float *x = malloc(nx * sizeof(float)), *y = malloc((size_t)batches * B * ny * sizeof(float));
     float *z = malloc((size_t)batches * B * nz * sizeof(float));
     int *qs = malloc(sizeof(int) * batches * B);
-    Calib cal;
+    NvcIntCalib cal;
     memset(&cal, 0, sizeof(cal));
     int ret = x && y && z && qs ? 0 : NVC_ERR(ENOMEM);
     double fbits = 0;
@@ -271,7 +287,9 @@ static int calibrate_gmm(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int 
         nvc_train_set_fixed_crops(set, x, B, S, k * B);
         NvcImgStats s;
         if ((ret = nvc_nn_upload(nn, m->a.x, x, nx)) < 0 || (ret = nvc_img_set_quality(m, nn, q)) < 0 ||
-            (ret = nvc_img_eval(m, nn, &s)) < 0 || (ret = calib_batch(m, nn, &cal)) < 0)
+            (ret = nvc_img_eval(m, nn, &s)) < 0 ||
+            (ret = nvc_img_export_calib(nn, m->a.hs_r, m->a.ctx, (size_t)B * m->cfg.P * (m->H / 16) * (m->W / 16),
+                                         &cal)) < 0)
             break;
         fbits += s.bpp * B * S * S;
         ret = nvc_nn_download(nn, y + (size_t)k * B * ny, m->a.y, B * ny);

@@ -19,112 +19,31 @@
 
 /* ---- calibration and quantisation ------------------------------------------------------ */
 
-static int tensor_max(NvcNn *nn, const float *dev, size_t n, double *mx)
-{
-    float *h = malloc(n * sizeof(float));
-    if (!h)
-        return NVC_ERR(ENOMEM);
-    int ret = nvc_nn_download(nn, h, dev, n);
-    for (size_t i = 0; i < n && !ret; i++)
-        if (h[i] > *mx)
-            *mx = h[i];
-    free(h);
-    return ret;
-}
-
 int nvc_vid_calib_update(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorActs *a, NvcVidCalib *cal)
 {
     const size_t n4 = (size_t)L->B * L->P * L->h * L->w;
-    const size_t sz[5] = { n4 / 16, n4 / 4, n4 / 4, n4, n4 };
-    int ret = 0;
-    for (int i = 0; i < 5 && !ret; i++)
-        ret = tensor_max(nn, a->hs_r[i], sz[i], &cal->hs[i]);
-    if (!ret)
-        ret = tensor_max(nn, a->feat, n4, &cal->feat);
-    for (int i = 0; i < 3 && !ret; i++) {
-        ret = tensor_max(nn, a->ctx[i].r1, n4, &cal->ctx[i][0]);
-        if (!ret)
-            ret = tensor_max(nn, a->ctx[i].r2, n4, &cal->ctx[i][1]);
-        if (!ret)
-            ret = tensor_max(nn, a->ctx[i].r3, n4, &cal->ctx[i][2]);
-    }
-    return ret;
-}
-
-static double act_scale(double mx)
-{
-    return (mx > 1e-6 ? mx : 1e-6) / NVC_INT_ACT_MAX;
-}
-
-static int build_layers(NvcVidInt *vi, const NvcVidPriorParams *p, const NvcVidCalib *cal, double *s_in)
-{
-    NvcImgInt *ii = &vi->ii;
-    const int M = ii->M, P = ii->P, Cz = ii->Cz;
-    const double s_out = ldexp(1.0, -NVC_INT_OUT_FRAC), sf = act_scale(cal->feat);
-    double sh[5];
-    for (int i = 0; i < 5; i++)
-        sh[i] = act_scale(cal->hs[i]);
-    static const int ks[5] = { 3, 1, 3, 1, 1 };
-    int ret = 0;
-    for (int i = 0; i < 5 && !ret; i++) {
-        const int ci = i ? P : Cz, co = (i == 1 || i == 3) ? 4 * P : P;
-        for (int j = 0; j < ci; j++)
-            s_in[j] = i ? sh[i - 1] : 1.0;
-        ret = nvc_img_export_quant_layer(&ii->hs[i], p->hs[i].w, p->hs[i].b, ci, co, ks[i], 0, 1, s_in, sh[i]);
-    }
-    for (int j = 0; j < P + M; j++)
-        s_in[j] = j < P ? sh[4] : 1.0 / 16; /* h, then the previous latent in Q4 */
-    if (!ret)
-        ret = nvc_img_export_quant_layer(&vi->fuse, p->fuse.w, p->fuse.b, P + M, P, 1, 0, 1, s_in, sf);
-    for (int j = 0; j < P; j++)
-        s_in[j] = sf;
-    if (!ret)
-        ret = nvc_img_export_quant_layer(&ii->p0, p->p0.w, p->p0.b, P, ii->E, 1, 0, 0, s_in, s_out);
-    for (int s = 0; s < 3 && !ret; s++) {
-        const double sc[3] = { act_scale(cal->ctx[s][0]), act_scale(cal->ctx[s][1]), act_scale(cal->ctx[s][2]) };
-        for (int j = 0; j < M + P; j++)
-            s_in[j] = j < M ? 1.0 / 16 : sf; /* y_hat so far in Q4, then the feature */
-        ret = nvc_img_export_quant_layer(&ii->ctx[s][0], p->ctx[s].in.w, p->ctx[s].in.b, M + P, P, 1, 0, 1, s_in,
-                                         sc[0]);
-        for (int j = 0; j < P; j++)
-            s_in[j] = sc[0];
-        if (!ret)
-            ret = nvc_img_export_quant_layer(&ii->ctx[s][1], p->ctx[s].dw.w, p->ctx[s].dw.b, P, P, 3, 1, 1, s_in,
-                                             sc[1]);
-        for (int j = 0; j < P; j++)
-            s_in[j] = sc[1];
-        if (!ret)
-            ret = nvc_img_export_quant_layer(&ii->ctx[s][2], p->ctx[s].mid.w, p->ctx[s].mid.b, P, P, 1, 0, 1, s_in,
-                                             sc[2]);
-        for (int j = 0; j < P; j++)
-            s_in[j] = sc[2];
-        if (!ret)
-            ret = nvc_img_export_quant_layer(&ii->ctx[s][3], p->ctx[s].out.w, p->ctx[s].out.b, P, ii->E, 1, 0, 0,
-                                             s_in, s_out);
-    }
-    return ret;
+    int ret = nvc_img_export_calib(nn, a->hs_r, a->ctx, n4, &cal->s);
+    return ret < 0 ? ret : nvc_img_export_tensor_max(nn, a->feat, n4, &cal->feat);
 }
 
 int nvc_vid_int_build(NvcVidInt *vi, const NvcVidPriorParams *p, int M, int Cz, int P, const NvcVidCalib *cal)
 {
     memset(vi, 0, sizeof(*vi));
     NvcImgInt *ii = &vi->ii;
-    ii->M = M, ii->Cz = Cz, ii->P = P, ii->K = 1, ii->G = 2, ii->E = 2 * M;
-    ii->st_lmin = NVC_SCALE_LOG2_MIN_DEFAULT, ii->st_lmax = NVC_SCALE_LOG2_MAX_DEFAULT;
-    int ret = nvc_scale_table_init(&ii->st, NVC_SCALE_TABLE_MAX, ii->st_lmin, ii->st_lmax);
-    const size_t nz = (size_t)NVC_INT_QLEVELS * Cz;
-    ii->zscale_q16 = malloc(nz * sizeof(*ii->zscale_q16));
-    ii->zsidx = malloc(nz * sizeof(*ii->zsidx));
-    double *s_in = malloc(sizeof(double) * (M + P + Cz + 1));
-    if (!ii->zscale_q16 || !ii->zsidx || !s_in)
-        ret = NVC_ERR(ENOMEM);
-    for (size_t i = 0; i < nz && !ret; i++) {
-        /* the rate op floors scales at 0.11 */
-        ii->zscale_q16[i] = nvc_dist_scale_from_float(fmaxf(p->z_scale[i], 0.11f));
-        ii->zsidx[i] = (uint16_t)nvc_scale_table_index(&ii->st, ii->zscale_q16[i]);
-    }
+    NvcImgConv ctx[3][4];
+    for (int s = 0; s < 3; s++)
+        ctx[s][0] = p->ctx[s].in, ctx[s][1] = p->ctx[s].dw, ctx[s][2] = p->ctx[s].mid, ctx[s][3] = p->ctx[s].out;
+    const double sf = nvc_img_export_act_scale(cal->feat);
+    double *s_in = malloc(sizeof(double) * (M + P));
+    int ret = s_in ? nvc_img_export_int_init(ii, M, Cz, P, 1, 2, p->z_scale) : NVC_ERR(ENOMEM);
     if (!ret)
-        ret = build_layers(vi, p, cal, s_in);
+        ret = nvc_img_export_int_hs(ii, p->hs, &cal->s);
+    for (int j = 0; j < P + M && !ret; j++)
+        s_in[j] = j < P ? nvc_img_export_act_scale(cal->s.hs[4]) : 1.0 / 16; /* h, then the previous latent in Q4 */
+    if (!ret)
+        ret = nvc_img_export_quant_layer(&vi->fuse, p->fuse.w, p->fuse.b, P + M, P, 1, 0, 1, s_in, sf);
+    if (!ret)
+        ret = nvc_img_export_int_steps(ii, &p->p0, ctx, &cal->s, sf);
     free(s_in);
     if (ret < 0)
         nvc_vid_int_free(vi);

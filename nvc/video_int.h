@@ -20,6 +20,7 @@
 #include "codec/bytes.h"
 #include "entropy/dist.h"
 #include "nn/nn.h"
+#include "nvc/image_export.h"
 #include "nvc/image_int.h"
 #include "nvc/video_prior.h"
 
@@ -30,7 +31,8 @@ typedef struct NvcVidInt {
 
 /* Largest post-ReLU activations seen on calibration data. */
 typedef struct NvcVidCalib {
-    double hs[5], feat, ctx[3][3];
+    NvcIntCalib s;     /* the layers the image codec's prior has too */
+    double feat;       /* the fusion layer */
 } NvcVidCalib;
 
 /* Fold the activations of one forward pass of the float module into cal. */
