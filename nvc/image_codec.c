@@ -22,6 +22,7 @@
 #define PAYLOAD_VERSION 1
 
 typedef struct ImgState {
+    NvcImagePacketSlot out; /* encoder; first (nvc_image_enc_get) */
     NvcImgModelFile f;
     NvcCondTables ct;
     int have_ct;
@@ -32,36 +33,44 @@ typedef struct ImgState {
     int have_m, hp, wp;  /* float transforms at the padded size */
     int64_t max_memory;
     NvcLogger lg;
-    /* encoder */
-    NvcData pkt;
-    int has_pkt;
 } ImgState;
+
+int nvc_image_read_model_file(const char *path, const char *var, uint8_t **bufp, size_t *szp, const NvcLogger *lg)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return nvc_log_error(lg, NVC_ERR(ENOENT), "%s: cannot open %s", var, path);
+    uint8_t *buf = NULL;
+    size_t sz = 0, cap = 0, n;
+    do {
+        if (sz == cap) {
+            cap = cap ? 2 * cap : 1 << 20;
+            uint8_t *nb = cap <= (256u << 20) ? realloc(buf, cap) : NULL;
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return NVC_ERR(ENOMEM);
+            }
+            buf = nb;
+        }
+        n = fread(buf + sz, 1, cap - sz, fp);
+        sz += n;
+    } while (n);
+    fclose(fp);
+    *bufp = buf, *szp = sz;
+    return 0;
+}
 
 int nvc_image_model_load(NvcImgModelFile *f, const NvcLogger *lg)
 {
     const char *path = getenv("NVC_IMAGE_MODEL");
     if (path && *path) {
-        FILE *fp = fopen(path, "rb");
-        if (!fp)
-            return nvc_log_error(lg, NVC_ERR(ENOENT), "NVC_IMAGE_MODEL: cannot open %s", path);
-        uint8_t *buf = NULL;
-        size_t sz = 0, cap = 0, n;
-        do {
-            if (sz == cap) {
-                cap = cap ? 2 * cap : 1 << 20;
-                uint8_t *nb = cap <= (256u << 20) ? realloc(buf, cap) : NULL;
-                if (!nb) {
-                    free(buf);
-                    fclose(fp);
-                    return NVC_ERR(ENOMEM);
-                }
-                buf = nb;
-            }
-            n = fread(buf + sz, 1, cap - sz, fp);
-            sz += n;
-        } while (n);
-        fclose(fp);
-        int ret = nvc_img_file_parse(f, buf, sz, lg);
+        uint8_t *buf;
+        size_t sz;
+        int ret = nvc_image_read_model_file(path, "NVC_IMAGE_MODEL", &buf, &sz, lg);
+        if (ret < 0)
+            return ret;
+        ret = nvc_img_file_parse(f, buf, sz, lg);
         free(buf);
         return ret;
     }
@@ -81,7 +90,7 @@ static void state_close(ImgState *s)
         nvc_cond_tables_free(&s->ct);
     nvc_codebook_free(&s->cb);
     nvc_img_file_free(&s->f);
-    nvc_data_unref(&s->pkt);
+    nvc_data_unref(&s->out.pkt);
     memset(s, 0, sizeof(*s));
 }
 
@@ -116,18 +125,22 @@ static int state_open(ImgState *s, int threads, enum NvcDevice device, int64_t m
     return ret;
 }
 
-/* Copy the file's tensors into a host parameter buffer laid out by layout. */
-static int file_fill(const NvcImgModelFile *f, const NvcArena *layout, float *host)
+int nvc_image_load_tensors(NvcNn *nn, const NvcImgTensor *t, int nt, const NvcArena *layout, float *pbuf)
 {
-    for (int i = 0; i < f->nt; i++) {
-        const NvcImgTensor *t = &f->t[i];
-        int j = nvc_arena_find(layout, t->name);
-        if (j < 0 || layout->t[j].numel != t->numel || layout->t[j].shape.ndim != t->shape.ndim ||
-            memcmp(layout->t[j].shape.d, t->shape.d, sizeof(int) * t->shape.ndim))
-            return NVC_ERR_CORRUPT;
-        memcpy(host + layout->t[j].offset, t->data, t->numel * sizeof(float));
+    float *host = malloc(layout->size * sizeof(float));
+    int ret = host ? nvc_nn_download(nn, host, pbuf, layout->size) : NVC_ERR(ENOMEM);
+    for (int i = 0; i < nt && !ret; i++) {
+        int j = nvc_arena_find(layout, t[i].name);
+        if (j < 0 || layout->t[j].numel != t[i].numel || layout->t[j].shape.ndim != t[i].shape.ndim ||
+            memcmp(layout->t[j].shape.d, t[i].shape.d, sizeof(int) * t[i].shape.ndim))
+            ret = NVC_ERR_CORRUPT;
+        else
+            memcpy(host + layout->t[j].offset, t[i].data, t[i].numel * sizeof(float));
     }
-    return 0;
+    if (!ret)
+        ret = nvc_nn_upload(nn, pbuf, host, layout->size);
+    free(host);
+    return ret;
 }
 
 /* The float transforms for pictures padded to hp x wp. */
@@ -146,14 +159,7 @@ static int state_model(ImgState *s, int hp, int wp)
     int ret = nvc_img_create(&s->m, s->nn, &s->f.cfg, 1, hp, wp, -1, none, 1);
     if (ret < 0)
         return ret;
-    float *host = malloc(s->m.params.size * sizeof(float));
-    ret = host ? nvc_nn_download(s->nn, host, s->m.pbuf, s->m.params.size) : NVC_ERR(ENOMEM);
-    if (!ret)
-        ret = file_fill(&s->f, &s->m.params, host);
-    if (!ret)
-        ret = nvc_nn_upload(s->nn, s->m.pbuf, host, s->m.params.size);
-    free(host);
-    if (ret < 0) {
+    if ((ret = nvc_image_load_tensors(s->nn, s->f.t, s->f.nt, &s->m.params, s->m.pbuf)) < 0) {
         nvc_img_free(&s->m, s->nn);
         return ret;
     }
@@ -223,17 +229,29 @@ static int write_config(NvcEncoder *enc, const ImgState *s)
     cfg.sar_num = enc->info.sar_num > 0 ? enc->info.sar_num : 1;
     cfg.sar_den = enc->info.sar_den > 0 ? enc->info.sar_den : 1;
     cfg.frame_count = 0; /* unknown: the configuration precedes the first packet, and the caller may stop early */
-    int ret = bw.error ? NVC_ERR(ENOMEM) : 0;
-    uint8_t *p = ret ? NULL : nvc_data_create(&cfg.payload, bw.sz);
+    int ret = nvc_image_set_config(enc, &cfg, &bw);
+    nvc_bw_free(&bw);
+    return ret;
+}
+
+int nvc_image_set_config(NvcEncoder *enc, NvcStreamConfig *cfg, const NvcByteWriter *bw)
+{
+    int ret = bw->error ? NVC_ERR(ENOMEM) : 0;
+    uint8_t *p = ret ? NULL : nvc_data_create(&cfg->payload, bw->sz);
     if (!ret && !p)
         ret = NVC_ERR(ENOMEM);
     if (!ret) {
-        memcpy(p, bw.buf, bw.sz);
-        ret = nvc_encoder_set_config(enc, &cfg);
+        memcpy(p, bw->buf, bw->sz);
+        ret = nvc_encoder_set_config(enc, cfg);
     }
-    nvc_stream_config_clear(&cfg);
-    nvc_bw_free(&bw);
+    nvc_stream_config_clear(cfg);
     return ret;
+}
+
+int nvc_image_format_ok(const NvcPictureParameters *p, const NvcColorDescription *color)
+{
+    return p->bpc == 8 && (p->layout == NVC_PIXEL_LAYOUT_I420 ||
+                           (p->layout == NVC_PIXEL_LAYOUT_I444 && color->matrix == NVC_MC_IDENTITY));
 }
 
 static int check_config(const NvcStreamConfig *cfg, const ImgState *s, const NvcLogger *lg)
@@ -254,8 +272,7 @@ static int check_config(const NvcStreamConfig *cfg, const ImgState *s, const Nvc
                              "image codec: the stream needs model '%.*s' (crc %08x, prior %u); this library has '%s' "
                              "(crc %08x, prior %u)", (int)nl, (const char *)name, crc, prior, s->f.name, s->f.crc,
                              (unsigned)s->f.cfg.prior);
-    if (cfg->p.bpc != 8 || !(cfg->p.layout == NVC_PIXEL_LAYOUT_I420 ||
-                             (cfg->p.layout == NVC_PIXEL_LAYOUT_I444 && cfg->color.matrix == NVC_MC_IDENTITY)))
+    if (!nvc_image_format_ok(&cfg->p, &cfg->color))
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "image codec: pictures must be 8-bit RGB or YCbCr 4:2:0");
     return 0;
 }
@@ -265,9 +282,7 @@ static int check_config(const NvcStreamConfig *cfg, const ImgState *s, const Nvc
 static int enc_init(NvcEncoder *enc)
 {
     ImgState *s = enc->priv;
-    const NvcPictureParameters *p = &enc->info.p;
-    if (p->bpc != 8 || !(p->layout == NVC_PIXEL_LAYOUT_I420 ||
-                         (p->layout == NVC_PIXEL_LAYOUT_I444 && enc->info.color.matrix == NVC_MC_IDENTITY)))
+    if (!nvc_image_format_ok(&enc->info.p, &enc->info.color))
         return nvc_log_error(&enc->s.logger, NVC_ERR(ENOTSUP),
                              "image codec: takes 8-bit RGB or YCbCr 4:2:0 pictures");
     if (enc->s.q < 0 || enc->s.q > 63)
@@ -278,17 +293,26 @@ static int enc_init(NvcEncoder *enc)
     return ret;
 }
 
-/* Padded float RGB (3, hp, wp) of an 8-bit RGB picture. */
-static void to_float(const NvcPicture *rgb, int hp, int wp, float *x)
+int nvc_image_input_picture(const NvcPicture *pic, int hp, int wp, float *x)
 {
-    const int w = rgb->p.w, h = rgb->p.h;
+    NvcPicture rgb = { 0 };
+    int ret = 0;
+    if (pic->p.layout == NVC_PIXEL_LAYOUT_I444 && pic->color.matrix == NVC_MC_IDENTITY)
+        nvc_picture_ref(&rgb, pic);
+    else
+        ret = nvc_picture_to_rgb(&rgb, pic, 8);
+    if (ret < 0)
+        return ret;
+    const int w = rgb.p.w, h = rgb.p.h;
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < hp; y++) {
-            const uint8_t *row = (const uint8_t *)rgb->data[c] + (ptrdiff_t)NVC_MIN(y, h - 1) * rgb->stride[c];
+            const uint8_t *row = (const uint8_t *)rgb.data[c] + (ptrdiff_t)NVC_MIN(y, h - 1) * rgb.stride[c];
             float *o = x + ((size_t)c * hp + y) * wp;
             for (int xx = 0; xx < wp; xx++)
                 o[xx] = row[NVC_MIN(xx, w - 1)] * (1.0f / 255.0f);
         }
+    nvc_picture_unref(&rgb);
+    return 0;
 }
 
 static int encode_vq(ImgState *s, int q, const float *y, int n, NvcByteWriter *bw)
@@ -314,20 +338,11 @@ static int encode_vq(ImgState *s, int q, const float *y, int n, NvcByteWriter *b
 static int encode_picture(NvcEncoder *enc, const NvcPicture *pic, NvcByteWriter *bw)
 {
     ImgState *s = enc->priv;
-    NvcPicture rgb = { 0 };
-    int ret = 0;
-    if (pic->p.layout == NVC_PIXEL_LAYOUT_I444 && pic->color.matrix == NVC_MC_IDENTITY)
-        nvc_picture_ref(&rgb, pic);
-    else
-        ret = nvc_picture_to_rgb(&rgb, pic, 8);
-    if (ret < 0)
-        return ret;
     const int hp = align64(pic->p.h), wp = align64(pic->p.w);
     const double t0 = now_ms();
-    if ((ret = state_model(s, hp, wp)) < 0) {
-        nvc_picture_unref(&rgb);
+    int ret = state_model(s, hp, wp);
+    if (ret < 0)
         return ret;
-    }
     NvcImgModel *m = &s->m;
     NvcImgLatentDims d;
     latent_dims(hp, wp, &d);
@@ -335,10 +350,10 @@ static int encode_picture(NvcEncoder *enc, const NvcPicture *pic, NvcByteWriter 
     const size_t nz = (size_t)s->f.cfg.Cz * d.h6 * d.w6;
     float *x = malloc(nx * sizeof(float)), *y = malloc(ny * sizeof(float)), *z = malloc((nz + 1) * sizeof(float));
     ret = x && y && z ? 0 : NVC_ERR(ENOMEM);
-    if (!ret) {
-        to_float(&rgb, hp, wp, x);
+    if (!ret)
+        ret = nvc_image_input_picture(pic, hp, wp, x);
+    if (!ret)
         ret = nvc_nn_upload(s->nn, m->a.x, x, nx);
-    }
     if (!ret)
         ret = set_quality_rows(s, enc->s.q);
     if (!ret) {
@@ -365,7 +380,6 @@ static int encode_picture(NvcEncoder *enc, const NvcPicture *pic, NvcByteWriter 
     free(x);
     free(y);
     free(z);
-    nvc_picture_unref(&rgb);
     return ret;
 }
 
@@ -374,31 +388,36 @@ static int enc_send(NvcEncoder *enc, const NvcPicture *pic)
     ImgState *s = enc->priv;
     if (!pic)
         return 0;
-    if (s->has_pkt)
+    if (s->out.has_pkt)
         return NVC_ERR(EAGAIN);
     NvcByteWriter bw = { 0 };
     int ret = encode_picture(enc, pic, &bw);
-    uint8_t *p = ret ? NULL : nvc_data_create(&s->pkt, bw.sz);
-    if (!ret && !p)
-        ret = NVC_ERR(ENOMEM);
-    if (!ret) {
-        memcpy(p, bw.buf, bw.sz);
-        s->pkt.pts = pic->pts;
-        s->pkt.flags = NVC_DATA_KEY;
-        s->has_pkt = 1;
-    }
+    if (!ret)
+        ret = nvc_image_packet_put(&s->out, &bw, pic->pts, NVC_DATA_KEY);
     nvc_bw_free(&bw);
     return ret;
 }
 
-static int enc_get(NvcEncoder *enc, NvcData *pkt)
+int nvc_image_packet_put(NvcImagePacketSlot *slot, const NvcByteWriter *bw, int64_t pts, unsigned flags)
 {
-    ImgState *s = enc->priv;
-    if (!s->has_pkt)
+    uint8_t *p = nvc_data_create(&slot->pkt, bw->sz);
+    if (!p)
+        return NVC_ERR(ENOMEM);
+    memcpy(p, bw->buf, bw->sz);
+    slot->pkt.pts = pts;
+    slot->pkt.flags = flags;
+    slot->has_pkt = 1;
+    return 0;
+}
+
+int nvc_image_enc_get(NvcEncoder *enc, NvcData *pkt)
+{
+    NvcImagePacketSlot *slot = enc->priv;
+    if (!slot->has_pkt)
         return NVC_ERR(EAGAIN);
-    *pkt = s->pkt;
-    memset(&s->pkt, 0, sizeof(s->pkt));
-    s->has_pkt = 0;
+    *pkt = slot->pkt;
+    memset(&slot->pkt, 0, sizeof(slot->pkt));
+    slot->has_pkt = 0;
     return 0;
 }
 
@@ -570,6 +589,6 @@ const NvcCodecImpl nvc_codec_image = {
     .dec_close = dec_close,
     .enc_init = enc_init,
     .enc_send = enc_send,
-    .enc_get = enc_get,
+    .enc_get = nvc_image_enc_get,
     .enc_close = enc_close,
 };

@@ -21,8 +21,43 @@ const uint8_t *nvc_image_model_builtin(size_t *sz);
  * NVC_IMAGE_MODEL when set, else the built-in one. */
 int nvc_image_model_load(NvcImgModelFile *f, const NvcLogger *lg);
 
+/* ---- pieces the video codec (nvc/video_codec.c) shares ---------------------------------- */
+
+/* Read the whole model file at path (named by the environment variable var)
+ * into *buf (malloc'd; at most 256 MiB). */
+int nvc_image_read_model_file(const char *path, const char *var, uint8_t **buf, size_t *sz, const NvcLogger *lg);
+
+/* Copy a model file's float tensors into the parameters pbuf (on nn's
+ * device) laid out by layout. NVC_ERR_CORRUPT for a tensor the layout lacks
+ * or has in another shape. */
+int nvc_image_load_tensors(NvcNn *nn, const NvcImgTensor *t, int nt, const NvcArena *layout, float *pbuf);
+
+/* Whether pictures of this format can be coded: 8-bit RGB or YCbCr 4:2:0. */
+int nvc_image_format_ok(const NvcPictureParameters *p, const NvcColorDescription *color);
+
+/* A picture of a supported format as padded float RGB (3, hp, wp) in 0..1
+ * (edges repeated). */
+int nvc_image_input_picture(const NvcPicture *pic, int hp, int wp, float *x);
+
 /* A decoded x_hat (3 planes of hp x wp floats in 0..1, RGB) as an 8-bit
- * picture of the stream's size and format (dec->cfg); also the video codec's. */
+ * picture of the stream's size and format (dec->cfg). */
 int nvc_image_output_picture(const NvcDecoder *dec, const float *xh, int hp, int wp, NvcPicture *out);
+
+/* The stream configuration cfg with the payload bw as the encoder's; cfg
+ * is cleared. */
+int nvc_image_set_config(NvcEncoder *enc, NvcStreamConfig *cfg, const NvcByteWriter *bw);
+
+/* The one packet an encoder holds, the first member of its state. */
+typedef struct NvcImagePacketSlot {
+    NvcData pkt;
+    int has_pkt;
+} NvcImagePacketSlot;
+
+/* Put bw's bytes in the slot. */
+int nvc_image_packet_put(NvcImagePacketSlot *slot, const NvcByteWriter *bw, int64_t pts, unsigned flags);
+
+/* NvcCodecImpl.enc_get of an encoder whose state starts with a slot:
+ * its packet, or NVC_ERR(EAGAIN). */
+int nvc_image_enc_get(NvcEncoder *enc, NvcData *pkt);
 
 #endif /* NVC_NVC_IMAGE_CODEC_H */

@@ -26,6 +26,7 @@
 #define FLAG_REFRESH 1
 
 typedef struct VidState {
+    NvcImagePacketSlot out; /* encoder; first (nvc_image_enc_get) */
     NvcVidModelFile f;
     NvcCondTables ct;
     int have_ct;
@@ -40,8 +41,6 @@ typedef struct VidState {
     float *x;            /* (3, hp, wp) scratch */
     NvcEncoder *ienc;    /* nested image codec */
     NvcDecoder *idec;
-    NvcData pkt;
-    int has_pkt;
     NvcLogger lg;
 } VidState;
 
@@ -51,27 +50,12 @@ int nvc_video_model_load(NvcVidModelFile *f, const NvcLogger *lg)
     if (!path || !*path)
         return nvc_log_error(lg, NVC_ERR(ENOTSUP), "dcvc codec: no video model (set NVC_VIDEO_MODEL to a file "
                              "made by nvc-train --model video --export)");
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return nvc_log_error(lg, NVC_ERR(ENOENT), "NVC_VIDEO_MODEL: cannot open %s", path);
-    uint8_t *buf = NULL;
-    size_t sz = 0, cap = 0, n;
-    do {
-        if (sz == cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            uint8_t *nb = cap <= (256u << 20) ? realloc(buf, cap) : NULL;
-            if (!nb) {
-                free(buf);
-                fclose(fp);
-                return NVC_ERR(ENOMEM);
-            }
-            buf = nb;
-        }
-        n = fread(buf + sz, 1, cap - sz, fp);
-        sz += n;
-    } while (n);
-    fclose(fp);
-    int ret = nvc_vid_file_parse(f, buf, sz, lg);
+    uint8_t *buf;
+    size_t sz;
+    int ret = nvc_image_read_model_file(path, "NVC_VIDEO_MODEL", &buf, &sz, lg);
+    if (ret < 0)
+        return ret;
+    ret = nvc_vid_file_parse(f, buf, sz, lg);
     free(buf);
     return ret;
 }
@@ -86,7 +70,7 @@ static void state_close(VidState *s)
     nvc_vid_file_free(&s->f);
     nvc_encoder_close(&s->ienc);
     nvc_decoder_close(&s->idec);
-    nvc_data_unref(&s->pkt);
+    nvc_data_unref(&s->out.pkt);
     free(s->mref);
     free(s->yref);
     free(s->x);
@@ -121,19 +105,7 @@ static int state_model(VidState *s, int hp, int wp)
     if (ret < 0)
         return ret;
     s->have_m = 1, s->hp = hp, s->wp = wp;
-    float *host = malloc(s->m.params.size * sizeof(float));
-    ret = host ? nvc_nn_download(s->nn, host, s->m.pbuf, s->m.params.size) : NVC_ERR(ENOMEM);
-    for (int i = 0; i < s->f.nt && !ret; i++) {
-        const NvcImgTensor *t = &s->f.t[i];
-        int j = nvc_arena_find(&s->m.params, t->name);
-        if (j < 0 || s->m.params.t[j].numel != t->numel)
-            ret = NVC_ERR_CORRUPT;
-        else
-            memcpy(host + s->m.params.t[j].offset, t->data, t->numel * sizeof(float));
-    }
-    if (!ret)
-        ret = nvc_nn_upload(s->nn, s->m.pbuf, host, s->m.params.size);
-    free(host);
+    ret = nvc_image_load_tensors(s->nn, s->f.t, s->f.nt, &s->m.params, s->m.pbuf);
     const size_t n4 = (size_t)(hp / 16) * (wp / 16);
     s->mref = calloc((size_t)s->f.cfg.Mm * n4, sizeof(int64_t));
     s->yref = calloc((size_t)s->f.cfg.M * n4, sizeof(int64_t));
@@ -156,33 +128,10 @@ static int set_quality_rows(VidState *s, int q)
     return ret;
 }
 
-/* Padded float RGB (3, hp, wp) of a picture of any supported format. */
-static int to_float(const NvcPicture *pic, int hp, int wp, float *x)
-{
-    NvcPicture rgb = { 0 };
-    int ret = 0;
-    if (pic->p.layout == NVC_PIXEL_LAYOUT_I444 && pic->color.matrix == NVC_MC_IDENTITY)
-        nvc_picture_ref(&rgb, pic);
-    else
-        ret = nvc_picture_to_rgb(&rgb, pic, 8);
-    if (ret < 0)
-        return ret;
-    const int w = rgb.p.w, h = rgb.p.h;
-    for (int c = 0; c < 3; c++)
-        for (int y = 0; y < hp; y++) {
-            const uint8_t *row = (const uint8_t *)rgb.data[c] + (ptrdiff_t)NVC_MIN(y, h - 1) * rgb.stride[c];
-            float *o = x + ((size_t)c * hp + y) * wp;
-            for (int xx = 0; xx < wp; xx++)
-                o[xx] = row[NVC_MIN(xx, w - 1)] * (1.0f / 255.0f);
-        }
-    nvc_picture_unref(&rgb);
-    return 0;
-}
-
 /* An I frame's decoded picture becomes the reference; the latent chains restart. */
 static int set_intra_reference(VidState *s, const NvcPicture *dec)
 {
-    int ret = to_float(dec, s->hp, s->wp, s->x);
+    int ret = nvc_image_input_picture(dec, s->hp, s->wp, s->x);
     if (!ret)
         ret = nvc_vid_set_chain(&s->m, s->nn, s->x, s->x);
     s->have_ref = !ret;
@@ -263,15 +212,7 @@ static int write_config(NvcEncoder *enc, const VidState *s)
     NvcStreamConfig cfg = icfg;
     memset(&cfg.payload, 0, sizeof(cfg.payload));
     cfg.codec = NVC_CODEC_DCVC;
-    ret = bw.error ? NVC_ERR(ENOMEM) : 0;
-    uint8_t *p = ret ? NULL : nvc_data_create(&cfg.payload, bw.sz);
-    if (!ret && !p)
-        ret = NVC_ERR(ENOMEM);
-    if (!ret) {
-        memcpy(p, bw.buf, bw.sz);
-        ret = nvc_encoder_set_config(enc, &cfg);
-    }
-    nvc_stream_config_clear(&cfg);
+    ret = nvc_image_set_config(enc, &cfg, &bw);
     nvc_stream_config_clear(&icfg);
     nvc_bw_free(&bw);
     return ret;
@@ -301,8 +242,7 @@ static int read_config(NvcDecoder *dec, VidState *s)
         return nvc_log_error(lg, NVC_ERR(ENOTSUP),
                              "dcvc codec: the stream needs video model '%.*s' (crc %08x); NVC_VIDEO_MODEL has '%s' "
                              "(crc %08x)", (int)nl, (const char *)name, crc, s->f.name, s->f.crc);
-    if (cfg->p.bpc != 8 || !(cfg->p.layout == NVC_PIXEL_LAYOUT_I420 ||
-                             (cfg->p.layout == NVC_PIXEL_LAYOUT_I444 && cfg->color.matrix == NVC_MC_IDENTITY)))
+    if (!nvc_image_format_ok(&cfg->p, &cfg->color))
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "dcvc codec: pictures must be 8-bit RGB or YCbCr 4:2:0");
     NvcStreamConfig icfg = *cfg;
     icfg.codec = NVC_CODEC_IMAGE;
@@ -322,8 +262,7 @@ static int enc_init(NvcEncoder *enc)
 {
     VidState *s = enc->priv;
     const NvcPictureParameters *p = &enc->info.p;
-    if (p->bpc != 8 || !(p->layout == NVC_PIXEL_LAYOUT_I420 ||
-                         (p->layout == NVC_PIXEL_LAYOUT_I444 && enc->info.color.matrix == NVC_MC_IDENTITY)))
+    if (!nvc_image_format_ok(p, &enc->info.color))
         return nvc_log_error(&enc->s.logger, NVC_ERR(ENOTSUP), "dcvc codec: takes 8-bit RGB or YCbCr 4:2:0 pictures");
     if (enc->s.q < 0 || enc->s.q > 63)
         return nvc_log_error(&enc->s.logger, NVC_ERR(EINVAL), "dcvc codec: --q %d is not in 0..63", enc->s.q);
@@ -377,7 +316,7 @@ static int encode_p(VidState *s, const NvcPicture *pic, int q, int refresh, NvcB
 {
     const size_t n = (size_t)s->hp * s->wp;
     float *g = malloc(sizeof(float) * 4 * n);
-    int ret = g ? to_float(pic, s->hp, s->wp, s->x) : NVC_ERR(ENOMEM);
+    int ret = g ? nvc_image_input_picture(pic, s->hp, s->wp, s->x) : NVC_ERR(ENOMEM);
     if (!ret) {
         nvc_vid_gray(s->x, s->wp, s->hp, g + 2 * n);
         nvc_vid_gray(s->m.host_x0, s->wp, s->hp, g + 3 * n);
@@ -396,7 +335,7 @@ static int enc_send(NvcEncoder *enc, const NvcPicture *pic)
     VidState *s = enc->priv;
     if (!pic)
         return 0;
-    if (s->has_pkt)
+    if (s->out.has_pkt)
         return NVC_ERR(EAGAIN);
     const int intra = !s->have_ref || (s->intra_period > 0 && s->frame % s->intra_period == 0);
     int refresh = 0;
@@ -413,31 +352,15 @@ static int enc_send(NvcEncoder *enc, const NvcPicture *pic)
     int ret = intra ? encode_intra(s, pic, &bw) : encode_p(s, pic, enc->s.q, refresh, &bw);
     if (!ret && bw.error)
         ret = NVC_ERR(ENOMEM);
-    uint8_t *p = ret ? NULL : nvc_data_create(&s->pkt, bw.sz);
-    if (!ret && !p)
-        ret = NVC_ERR(ENOMEM);
+    if (!ret)
+        ret = nvc_image_packet_put(&s->out, &bw, pic->pts, intra ? NVC_DATA_KEY : 0);
     if (!ret) {
-        memcpy(p, bw.buf, bw.sz);
-        s->pkt.pts = pic->pts;
-        s->pkt.flags = intra ? NVC_DATA_KEY : 0;
-        s->has_pkt = 1;
         s->frame++;
     } else {
         s->have_ref = 0; /* the next frame restarts with an I frame */
     }
     nvc_bw_free(&bw);
     return ret;
-}
-
-static int enc_get(NvcEncoder *enc, NvcData *pkt)
-{
-    VidState *s = enc->priv;
-    if (!s->has_pkt)
-        return NVC_ERR(EAGAIN);
-    *pkt = s->pkt;
-    memset(&s->pkt, 0, sizeof(s->pkt));
-    s->has_pkt = 0;
-    return 0;
 }
 
 static void enc_close(NvcEncoder *enc)
@@ -552,6 +475,6 @@ const NvcCodecImpl nvc_codec_dcvc = {
     .dec_close = dec_close,
     .enc_init = enc_init,
     .enc_send = enc_send,
-    .enc_get = enc_get,
+    .enc_get = nvc_image_enc_get,
     .enc_close = enc_close,
 };
