@@ -35,19 +35,21 @@ void nvc_train_set_free(NvcTrainSet *set)
     memset(set, 0, sizeof(*set));
 }
 
-static int has_ext(const char *s, const char *ext)
+int nvc_train_has_ext(const char *s, const char *ext)
 {
     size_t n = strlen(s), m = strlen(ext);
     return n > m && !strcasecmp(s + n - m, ext);
 }
 
-/* Box-downscale an 8-bit RGB picture by the integer factor f. */
-static uint8_t *downscale(const NvcPicture *rgb, int f, int *ow, int *oh)
+int nvc_train_downscale_factor(int w, int h, int max_short_side)
+{
+    const int shorter = NVC_MIN(w, h);
+    return max_short_side > 0 && shorter > max_short_side ? (shorter + max_short_side - 1) / max_short_side : 1;
+}
+
+void nvc_train_downscale(const NvcPicture *rgb, int f, uint8_t *dst)
 {
     const int w = rgb->p.w / f, h = rgb->p.h / f;
-    uint8_t *out = malloc((size_t)3 * w * h);
-    if (!out)
-        return NULL;
     for (int c = 0; c < 3; c++) {
         const uint8_t *src = rgb->data[c];
         for (int y = 0; y < h; y++)
@@ -56,11 +58,9 @@ static uint8_t *downscale(const NvcPicture *rgb, int f, int *ow, int *oh)
                 for (int j = 0; j < f; j++)
                     for (int i = 0; i < f; i++)
                         s += src[(ptrdiff_t)(y * f + j) * rgb->stride[c] + x * f + i];
-                out[((size_t)c * h + y) * w + x] = (uint8_t)((s + f * f / 2) / (f * f));
+                dst[((size_t)c * h + y) * w + x] = (uint8_t)((s + f * f / 2) / (f * f));
             }
     }
-    *ow = w, *oh = h;
-    return out;
 }
 
 static int add_picture(NvcTrainSet *set, const NvcPicture *pic, const char *source, const NvcTrainLoadOptions *o)
@@ -69,11 +69,8 @@ static int add_picture(NvcTrainSet *set, const NvcPicture *pic, const char *sour
     int ret = nvc_picture_to_rgb(&rgb, pic, 8);
     if (ret < 0)
         return ret;
-    const int shorter = NVC_MIN(rgb.p.w, rgb.p.h);
-    int f = 1;
-    if (o->max_short_side > 0 && shorter > o->max_short_side)
-        f = (shorter + o->max_short_side - 1) / o->max_short_side;
-    if (shorter / f < o->min_side) {
+    const int f = nvc_train_downscale_factor(rgb.p.w, rgb.p.h, o->max_short_side);
+    if (NVC_MIN(rgb.p.w, rgb.p.h) / f < o->min_side) {
         nvc_picture_unref(&rgb);
         return 0;
     }
@@ -88,7 +85,9 @@ static int add_picture(NvcTrainSet *set, const NvcPicture *pic, const char *sour
     }
     NvcTrainImage *t = &set->img[set->n];
     memset(t, 0, sizeof(*t));
-    t->rgb = downscale(&rgb, f, &t->w, &t->h);
+    t->w = rgb.p.w / f, t->h = rgb.p.h / f;
+    if ((t->rgb = malloc((size_t)3 * t->w * t->h)))
+        nvc_train_downscale(&rgb, f, t->rgb);
     t->source = strdup(source);
     nvc_picture_unref(&rgb);
     if (!t->rgb || !t->source) {
@@ -144,16 +143,17 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_dir(NvcTrainSet *set, const char *path, const NvcTrainLoadOptions *o)
+int nvc_train_list_dir(const char *path, const char *ext, char ***namesp, int *np, const NvcLogger *lg)
 {
+    *namesp = NULL, *np = 0;
     DIR *d = opendir(path);
     if (!d)
-        return nvc_log_error(&o->logger, NVC_ERR(ENOENT), "%s: cannot open the folder", path);
+        return nvc_log_error(lg, NVC_ERR(ENOENT), "%s: cannot open the folder", path);
     char **names = NULL;
     int n = 0, cap = 0, ret = 0;
     struct dirent *e;
     while ((e = readdir(d)) && !ret) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.' || (ext && !nvc_train_has_ext(e->d_name, ext)))
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
@@ -173,10 +173,18 @@ static int add_dir(NvcTrainSet *set, const char *path, const NvcTrainLoadOptions
     closedir(d);
     if (n)
         qsort(names, n, sizeof(*names), cmp_str); /* the same order on every file system */
+    *namesp = names, *np = n;
+    return ret;
+}
+
+static int add_dir(NvcTrainSet *set, const char *path, const NvcTrainLoadOptions *o)
+{
+    char **names;
+    int n, ret = nvc_train_list_dir(path, NULL, &names, &n, &o->logger);
     for (int i = 0; i < n; i++) {
         struct stat st;
         if (!ret && !stat(names[i], &st) &&
-            (S_ISDIR(st.st_mode) || has_ext(names[i], ".png") || has_ext(names[i], ".y4m")))
+            (S_ISDIR(st.st_mode) || nvc_train_has_ext(names[i], ".png") || nvc_train_has_ext(names[i], ".y4m")))
             ret = nvc_train_set_add(set, names[i], o);
         free(names[i]);
     }
@@ -196,7 +204,7 @@ int nvc_train_set_add(NvcTrainSet *set, const char *path, const NvcTrainLoadOpti
     return add_file(set, path, o);
 }
 
-static uint64_t next_rng(uint64_t *s)
+uint64_t nvc_train_rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -204,11 +212,11 @@ static uint64_t next_rng(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static void crop_one(const NvcTrainImage *t, float *out, int size, int x0, int y0, int flip)
+void nvc_train_crop(const uint8_t *rgb, int w, int h, float *out, int size, int x0, int y0, int flip)
 {
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < size; y++) {
-            const uint8_t *row = t->rgb + ((size_t)c * t->h + y0 + y) * t->w + x0;
+            const uint8_t *row = rgb + ((size_t)c * h + y0 + y) * w + x0;
             float *o = out + ((size_t)c * size + y) * size;
             for (int x = 0; x < size; x++)
                 o[x] = row[flip ? size - 1 - x : x] * (1.0f / 255.0f);
@@ -218,16 +226,16 @@ static void crop_one(const NvcTrainImage *t, float *out, int size, int x0, int y
 void nvc_train_set_crops(const NvcTrainSet *set, float *out, int B, int size, uint64_t *rng)
 {
     for (int b = 0; b < B; b++) {
-        double r = (next_rng(rng) >> 11) * (1.0 / 9007199254740992.0) * set->total_weight;
+        double r = (nvc_train_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0) * set->total_weight;
         int i = 0;
         while (i < set->n - 1 && r >= set->img[i].weight)
             r -= set->img[i++].weight;
         const NvcTrainImage *t = &set->img[i];
         int cw = NVC_MIN(size, t->w), ch = NVC_MIN(size, t->h);
-        int x0 = (int)(next_rng(rng) % (uint64_t)(t->w - cw + 1));
-        int y0 = (int)(next_rng(rng) % (uint64_t)(t->h - ch + 1));
-        int flip = (int)(next_rng(rng) & 1);
-        crop_one(t, out + (size_t)b * 3 * size * size, size, x0, y0, flip);
+        int x0 = (int)(nvc_train_rng_next(rng) % (uint64_t)(t->w - cw + 1));
+        int y0 = (int)(nvc_train_rng_next(rng) % (uint64_t)(t->h - ch + 1));
+        int flip = (int)(nvc_train_rng_next(rng) & 1);
+        nvc_train_crop(t->rgb, t->w, t->h, out + (size_t)b * 3 * size * size, size, x0, y0, flip);
     }
 }
 
@@ -238,6 +246,6 @@ void nvc_train_set_fixed_crops(const NvcTrainSet *set, float *out, int B, int si
         const NvcTrainImage *t = &set->img[(int)(((int64_t)k * 7919) % set->n)];
         int x0 = (int)(((int64_t)k * 104729) % (t->w - size + 1));
         int y0 = (int)(((int64_t)k * 1299709) % (t->h - size + 1));
-        crop_one(t, out + (size_t)b * 3 * size * size, size, x0, y0, 0);
+        nvc_train_crop(t->rgb, t->w, t->h, out + (size_t)b * 3 * size * size, size, x0, y0, 0);
     }
 }
