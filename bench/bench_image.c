@@ -12,90 +12,26 @@
  */
 #include "config.h"
 
-#include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include "nn/cpu.h"
-#include "nn/nn.h"
+#include "bench/common.h"
 #include "nvc/image_codec.h"
-#include "nvc/nvc.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *what, int err)
-{
-    fprintf(stderr, "bench_image: %s: %s\n", what, nvc_error_string(err));
-    exit(1);
-}
-
-static double sgemm_gflops(int threads)
-{
-    NvcNn *nn;
-    if (nvc_nn_create(&nn, NVC_NN_CPU, threads, NULL) < 0)
-        die("nn", NVC_ERR(ENOMEM));
-    const int n = 1024;
-    float *a = calloc((size_t)n * n, 4), *b = calloc((size_t)n * n, 4), *c = calloc((size_t)n * n, 4);
-    for (size_t i = 0; i < (size_t)n * n; i++)
-        a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
-    double best = 1e30;
-    for (int r = 0; r < 4; r++) {
-        double t = now_s();
-        nvc_sgemm_parallel(nn, 0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        t = now_s() - t;
-        if (r && t < best)
-            best = t;
-    }
-    free(a);
-    free(b);
-    free(c);
-    nvc_nn_free(&nn);
-    return 2.0 * n * n * n / best / 1e9;
-}
 
 int main(int argc, char **argv)
 {
-    int threads = 2, q = 40, runs = 3, c;
-    static const struct option opts[] = { { "threads", required_argument, NULL, 't' },
-                                          { "q", required_argument, NULL, 'q' },
-                                          { "runs", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
-    while ((c = getopt_long(argc, argv, "t:q:r:", opts, NULL)) != -1) {
-        if (c == 't')
-            threads = atoi(optarg);
-        else if (c == 'q')
-            q = atoi(optarg);
-        else if (c == 'r')
-            runs = atoi(optarg);
-        else
-            return 1;
-    }
-    char def[4096];
-    const char *dir = getenv("NVC_TEST_DATA");
-    snprintf(def, sizeof(def), "%s/image/kodak/kodim01.png", dir ? dir : "../shared/data");
-    const char *path = optind < argc ? argv[optind] : def;
+    int threads = 2, q = 40, runs = 3;
+    const char *path = bench_parse(argc, argv, "bench_image", &threads, &q, "runs", &runs, "image/kodak/kodim01.png");
     NvcInput *in;
-    int ret = nvc_input_open(&in, path, NULL);
-    if (ret < 0)
-        die(path, ret);
-    NvcVideoInfo info = *nvc_input_info(in);
+    NvcVideoInfo info;
+    bench_open_input(path, &in, &info);
     NvcPicture pic;
     if (nvc_input_read(in, &pic) != 1)
-        die(path, NVC_ERR_CORRUPT);
+        bench_die(path, NVC_ERR_CORRUPT);
     nvc_input_close(&in);
 
-    const double gf = sgemm_gflops(threads);
-    printf("sgemm 1024^3 (nn engine), %d threads: %.1f GFLOPS (baseline)\n", threads, gf);
-
+    const double gf = bench_sgemm_gflops(threads);
+    int ret;
     NvcImgModelFile f;
     if ((ret = nvc_image_model_load(&f, NULL)) < 0)
-        die("model", ret);
+        bench_die("model", ret);
     double enc_mac, dec_mac, prior_mac;
     nvc_img_macs(&f.cfg, &enc_mac, &dec_mac, &prior_mac);
     const double px = (double)((info.p.w + 63) / 64 * 64) * ((info.p.h + 63) / 64 * 64);
@@ -103,20 +39,15 @@ int main(int argc, char **argv)
            dec_mac / 1e3, prior_mac / 1e3);
     nvc_img_file_free(&f);
 
-    NvcEncoderSettings es;
-    nvc_encoder_default_settings(&es);
-    es.codec = NVC_CODEC_IMAGE, es.q = q, es.n_threads = threads;
-    NvcEncoder *enc;
-    if ((ret = nvc_encoder_open(&enc, &info, &es)) < 0)
-        die("encoder", ret);
+    NvcEncoder *enc = bench_encoder(&info, NVC_CODEC_IMAGE, q, threads);
     double first = 0, best = 1e30;
     NvcData pkt = { 0 };
     for (int r = 0; r <= runs; r++) {
         nvc_data_unref(&pkt);
-        double t = now_s();
+        double t = bench_now_s();
         if ((ret = nvc_encoder_send_picture(enc, &pic)) < 0 || (ret = nvc_encoder_get_packet(enc, &pkt)) < 0)
-            die("encode", ret);
-        t = now_s() - t;
+            bench_die("encode", ret);
+        t = bench_now_s() - t;
         if (!r)
             first = t;
         else if (t < best)
@@ -127,20 +58,14 @@ int main(int argc, char **argv)
            pkt.sz * 8.0 / ((double)info.p.w * info.p.h), 2 * enc_mac * px / best / 1e9,
            2 * enc_mac * px / best / 1e9 / gf);
     NvcStreamConfig cfg;
-    nvc_encoder_get_config(enc, &cfg);
-    NvcDecoderSettings ds;
-    nvc_decoder_default_settings(&ds);
-    ds.n_threads = threads;
-    NvcDecoder *dec;
-    if ((ret = nvc_decoder_open(&dec, &cfg, &ds)) < 0)
-        die("decoder", ret);
+    NvcDecoder *dec = bench_decoder(enc, threads, &cfg);
     best = 1e30;
     for (int r = 0; r <= runs; r++) {
         NvcPicture out;
-        double t = now_s();
+        double t = bench_now_s();
         if ((ret = nvc_decoder_send_packet(dec, &pkt)) < 0 || (ret = nvc_decoder_get_picture(dec, &out)) < 0)
-            die("decode", ret);
-        t = now_s() - t;
+            bench_die("decode", ret);
+        t = bench_now_s() - t;
         nvc_picture_unref(&out);
         if (!r)
             first = t;

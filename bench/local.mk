@@ -20,7 +20,7 @@ bench_bench_entropy_LDFLAGS = $(OPENMP_CFLAGS)
 # Conditional video codec: bench/bench_video [--threads N] [--q Q] [--frames N] [CLIP.y4m]
 EXTRA_PROGRAMS += bench/bench_video
 bench_PROGS += bench/bench_video
-bench_bench_video_SOURCES = bench/bench_video.c
+bench_bench_video_SOURCES = bench/bench_video.c bench/common.h
 bench_bench_video_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 bench_bench_video_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 bench_bench_video_LDFLAGS = $(OPENMP_CFLAGS)
@@ -41,7 +41,7 @@ EXTRA_DIST += bench/rd.sh
 # Learned image codec: bench/bench_image [--threads N] [--q Q] [PICTURE.png]
 EXTRA_PROGRAMS += bench/bench_image
 bench_PROGS += bench/bench_image
-bench_bench_image_SOURCES = bench/bench_image.c
+bench_bench_image_SOURCES = bench/bench_image.c bench/common.h
 bench_bench_image_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
 bench_bench_image_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 bench_bench_image_LDFLAGS = $(OPENMP_CFLAGS)
