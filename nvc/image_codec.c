@@ -35,7 +35,9 @@ typedef struct ImgState {
     NvcLogger lg;
 } ImgState;
 
-int nvc_image_read_model_file(const char *path, const char *var, uint8_t **bufp, size_t *szp, const NvcLogger *lg)
+int nvc_image_load_model_file(const char *path, const char *var, void *f,
+                              int (*parse)(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg),
+                              const NvcLogger *lg)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -57,23 +59,21 @@ int nvc_image_read_model_file(const char *path, const char *var, uint8_t **bufp,
         sz += n;
     } while (n);
     fclose(fp);
-    *bufp = buf, *szp = sz;
-    return 0;
+    int ret = parse(f, buf, sz, lg);
+    free(buf);
+    return ret;
+}
+
+static int parse_model(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
+{
+    return nvc_img_file_parse(f, buf, sz, lg);
 }
 
 int nvc_image_model_load(NvcImgModelFile *f, const NvcLogger *lg)
 {
     const char *path = getenv("NVC_IMAGE_MODEL");
-    if (path && *path) {
-        uint8_t *buf;
-        size_t sz;
-        int ret = nvc_image_read_model_file(path, "NVC_IMAGE_MODEL", &buf, &sz, lg);
-        if (ret < 0)
-            return ret;
-        ret = nvc_img_file_parse(f, buf, sz, lg);
-        free(buf);
-        return ret;
-    }
+    if (path && *path)
+        return nvc_image_load_model_file(path, "NVC_IMAGE_MODEL", f, parse_model, lg);
     size_t sz;
     const uint8_t *data = nvc_image_model_builtin(&sz);
     if (!data)

@@ -23,9 +23,11 @@ int nvc_image_model_load(NvcImgModelFile *f, const NvcLogger *lg);
 
 /* ---- pieces the video codec (nvc/video_codec.c) shares ---------------------------------- */
 
-/* Read the whole model file at path (named by the environment variable var)
- * into *buf (malloc'd; at most 256 MiB). */
-int nvc_image_read_model_file(const char *path, const char *var, uint8_t **buf, size_t *sz, const NvcLogger *lg);
+/* Read the whole model file at path (named by the environment variable var;
+ * at most 256 MiB) and parse it into f with parse. */
+int nvc_image_load_model_file(const char *path, const char *var, void *f,
+                              int (*parse)(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg),
+                              const NvcLogger *lg);
 
 /* Copy a model file's float tensors into the parameters pbuf (on nn's
  * device) laid out by layout. NVC_ERR_CORRUPT for a tensor the layout lacks

@@ -44,20 +44,18 @@ typedef struct VidState {
     NvcLogger lg;
 } VidState;
 
+static int parse_model(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
+{
+    return nvc_vid_file_parse(f, buf, sz, lg);
+}
+
 int nvc_video_model_load(NvcVidModelFile *f, const NvcLogger *lg)
 {
     const char *path = getenv("NVC_VIDEO_MODEL");
     if (!path || !*path)
         return nvc_log_error(lg, NVC_ERR(ENOTSUP), "dcvc codec: no video model (set NVC_VIDEO_MODEL to a file "
                              "made by nvc-train --model video --export)");
-    uint8_t *buf;
-    size_t sz;
-    int ret = nvc_image_read_model_file(path, "NVC_VIDEO_MODEL", &buf, &sz, lg);
-    if (ret < 0)
-        return ret;
-    ret = nvc_vid_file_parse(f, buf, sz, lg);
-    free(buf);
-    return ret;
+    return nvc_image_load_model_file(path, "NVC_VIDEO_MODEL", f, parse_model, lg);
 }
 
 static void state_close(VidState *s)

@@ -93,12 +93,9 @@ static int image_option(void *ctx, int c, const char *arg)
     switch (c) {
     case TOOL_TRAIN_OPT_LIST: o->list = arg; break; /* read after the positional DATA */
     case O_PRIOR:
-        if (!strcmp(arg, "gmm"))
-            o->cfg.prior = NVC_IMG_PRIOR_GMM;
-        else if (!strcmp(arg, "vq"))
-            o->cfg.prior = NVC_IMG_PRIOR_VQ;
-        else
+        if (strcmp(arg, "gmm") && strcmp(arg, "vq"))
             tool_die("--prior: '%s' is not gmm or vq", arg);
+        o->cfg.prior = !strcmp(arg, "vq") ? NVC_IMG_PRIOR_VQ : NVC_IMG_PRIOR_GMM;
         break;
     case TOOL_TRAIN_OPT_WIDTHS: parse_list3(arg, &o->cfg.c1, &o->cfg.c2, &o->cfg.c3, "--widths"); break;
     case TOOL_TRAIN_OPT_LATENT: o->cfg.M = (int)tool_parse_int(arg, "--latent", 4, 1024); break;
