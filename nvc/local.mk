@@ -65,7 +65,7 @@ tests_test_image_LDADD = $(TEST_LDADD)
 TESTS += tests/test_image
 
 check_PROGRAMS += tests/test_video_model
-tests_test_video_model_SOURCES = tests/test_video_model.c tests/common.h
+tests_test_video_model_SOURCES = tests/test_video_model.c tests/common.h tests/grad_check.h
 tests_test_video_model_CFLAGS = $(TEST_CFLAGS)
 tests_test_video_model_LDADD = $(TEST_LDADD)
 TESTS += tests/test_video_model
@@ -77,7 +77,7 @@ tests_test_video_codec_LDADD = $(TEST_LDADD)
 TESTS += tests/test_video_codec
 
 check_PROGRAMS += tests/test_image_model
-tests_test_image_model_SOURCES = tests/test_image_model.c tests/common.h
+tests_test_image_model_SOURCES = tests/test_image_model.c tests/common.h tests/grad_check.h
 tests_test_image_model_CFLAGS = $(TEST_CFLAGS)
 tests_test_image_model_LDADD = $(TEST_LDADD)
 TESTS += tests/test_image_model

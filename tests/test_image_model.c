@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "tests/common.h"
+#include "tests/grad_check.h"
 
 #include <math.h>
 
@@ -50,38 +51,24 @@ static double loss(NvcImgModel *m, NvcNn *nn, const int *q)
     return st.loss;
 }
 
+typedef struct LossCtx {
+    NvcImgModel *m;
+    NvcNn *nn;
+    const int *q;
+} LossCtx;
+
+static double loss_of(void *ctx)
+{
+    LossCtx *c = ctx;
+    return loss(c->m, c->nn, c->q);
+}
+
 /* Compare d loss / d tensor[name] at a few elements. */
 static void check_tensor(NvcImgModel *m, NvcNn *nn, const int *q, const char *name)
 {
-    int t = nvc_arena_find(&m->params, name);
-    ck_assert_msg(t >= 0, "no tensor %s", name);
-    const NvcTensorInfo *ti = &m->params.t[t];
-    float *g = malloc(ti->numel * sizeof(float));
-    const double l0 = loss(m, nn, q);
-    ck_assert_int_eq(nvc_nn_download(nn, g, m->gbuf + ti->offset, ti->numel), 0);
-    /* the three largest gradients (the others drown in the loss's float
-     * precision, about 1e-6 of it) */
-    size_t idx[3] = { 0, 0, 0 };
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < ti->numel; i++)
-            if ((k < 1 || i != idx[0]) && (k < 2 || i != idx[1]) && fabsf(g[i]) >= fabsf(g[idx[k]]) &&
-                (k < 1 || fabsf(g[i]) <= fabsf(g[idx[k - 1]])))
-                idx[k] = i;
-    for (int k = 0; k < 3; k++) {
-        float *p = m->pbuf + ti->offset + idx[k], v;
-        ck_assert_int_eq(nvc_nn_download(nn, &v, p, 1), 0);
-        const float eps = 1e-3f * fmaxf(fabsf(v), 0.1f);
-        float vp = v + eps, vm = v - eps;
-        nvc_nn_upload(nn, p, &vp, 1);
-        double lp = loss(m, nn, q);
-        nvc_nn_upload(nn, p, &vm, 1);
-        double lm = loss(m, nn, q);
-        nvc_nn_upload(nn, p, &v, 1);
-        double fd = (lp - lm) / (2.0 * eps), an = g[idx[k]];
-        double tol = 0.05 * fmax(fabs(fd), fabs(an)) + 4e-6 * fabs(l0) / eps;
-        ck_assert_msg(fabs(fd - an) <= tol, "%s[%zu]: finite difference %g, backward %g", name, idx[k], fd, an);
-    }
-    free(g);
+    LossCtx c = { m, nn, q };
+    const TestGradModel gm = { nn, &m->params, m->pbuf, m->gbuf, loss_of, &c };
+    test_grad_check(&gm, name, 1e-3f, 4e-6);
 }
 
 START_TEST(test_gradients_distortion)

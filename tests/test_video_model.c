@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "tests/common.h"
+#include "tests/grad_check.h"
 
 #include <math.h>
 
@@ -108,40 +109,24 @@ static double loss(NvcVidModel *m, NvcNn *nn)
     return st.loss;
 }
 
-/* d loss / d tensor[name] at its three largest gradients. */
+typedef struct LossCtx {
+    NvcVidModel *m;
+    NvcNn *nn;
+} LossCtx;
+
+static double loss_of(void *ctx)
+{
+    LossCtx *c = ctx;
+    return loss(c->m, c->nn);
+}
+
+/* d loss / d tensor[name] at its three largest gradients; the loss is a
+ * float sum: about 1e-7 of it is noise. */
 static void check_tensor(NvcVidModel *m, NvcNn *nn, const char *name, float rel)
 {
-    int t = nvc_arena_find(&m->params, name);
-    ck_assert_msg(t >= 0, "no tensor %s", name);
-    const NvcTensorInfo *ti = &m->params.t[t];
-    float *g = malloc(ti->numel * sizeof(float));
-    const double l0 = loss(m, nn);
-    ck_assert_int_eq(nvc_nn_download(nn, g, m->gbuf + ti->offset, ti->numel), 0);
-    size_t idx[3] = { 0, 0, 0 };
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < ti->numel; i++)
-            if ((k < 1 || i != idx[0]) && (k < 2 || i != idx[1]) && fabsf(g[i]) >= fabsf(g[idx[k]]) &&
-                (k < 1 || fabsf(g[i]) <= fabsf(g[idx[k - 1]])))
-                idx[k] = i;
-    ck_assert_msg(g[idx[0]] != 0.0f, "%s: no gradient", name);
-    for (int k = 0; k < 3; k++) {
-        float *p = m->pbuf + ti->offset + idx[k], v;
-        ck_assert_int_eq(nvc_nn_download(nn, &v, p, 1), 0);
-        const float eps = rel * fmaxf(fabsf(v), 0.1f);
-        float vp = v + eps, vm = v - eps;
-        nvc_nn_upload(nn, p, &vp, 1);
-        double lp = loss(m, nn);
-        nvc_nn_upload(nn, p, &vm, 1);
-        double lm = loss(m, nn);
-        nvc_nn_upload(nn, p, &v, 1);
-        double fd = (lp - lm) / (2.0 * eps), an = g[idx[k]];
-        /* the loss is a float sum: about 1e-7 of it is noise */
-        double tol = 0.05 * fmax(fabs(fd), fabs(an)) + 4e-7 * fabs(l0) / eps;
-        if (getenv("NVC_TEST_VERBOSE"))
-            fprintf(stderr, "%s[%zu]: fd %g backward %g (tolerance %g)\n", name, idx[k], fd, an, tol);
-        ck_assert_msg(fabs(fd - an) <= tol, "%s[%zu]: finite difference %g, backward %g", name, idx[k], fd, an);
-    }
-    free(g);
+    LossCtx c = { m, nn };
+    const TestGradModel gm = { nn, &m->params, m->pbuf, m->gbuf, loss_of, &c };
+    test_grad_check(&gm, name, rel, 4e-7);
 }
 
 START_TEST(test_gradients_distortion)
