@@ -310,15 +310,17 @@ static int calibrate_gmm(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int 
     return ret;
 }
 
+static int write_file(void *f, NvcByteWriter *bw)
+{
+    return nvc_img_file_write(f, bw);
+}
+
 int nvc_img_export(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int batches, const char *name,
                    uint64_t step, const char *path, NvcImgExportStats *st, const NvcLogger *logger)
 {
     memset(st, 0, sizeof(*st));
-    NvcImgModelFile f;
-    memset(&f, 0, sizeof(f));
-    f.cfg = m->cfg;
+    NvcImgModelFile f = { .cfg = m->cfg, .step = step };
     snprintf(f.name, sizeof(f.name), "%s", name);
-    f.step = step;
     float *host = malloc(m->params.size * sizeof(float));
     int ret = host ? nvc_nn_download(nn, host, m->pbuf, m->params.size) : NVC_ERR(ENOMEM);
     if (!ret)
@@ -327,19 +329,8 @@ int nvc_img_export(NvcImgModel *m, NvcNn *nn, const NvcTrainSet *set, int batche
         ret = calibrate_gmm(m, nn, set, batches, host, &f, st);
     else if (!ret)
         ret = fill_vq(&f, m, nn, set, batches / 4 > 0 ? batches / 4 : 1, host, st);
-    NvcByteWriter bw = { 0 };
-    if (!ret)
-        ret = nvc_img_file_write(&f, &bw);
-    if (!ret)
-        ret = nvc_img_file_save(path, &bw);
-    if (!ret) {
-        st->bytes = bw.sz;
-        st->crc = f.crc;
-    } else {
-        nvc_log(logger, NVC_LOG_ERROR, "image model export: %s", ret == NVC_ERR(ERANGE)
-                ? "a prior layer does not fit the integer ranges" : "failed");
-    }
-    nvc_bw_free(&bw);
+    ret = nvc_img_file_export(ret, path, "image model", &f, write_file, &st->bytes, logger);
+    st->crc = ret ? 0 : f.crc;
     nvc_img_file_free(&f);
     free(host);
     return ret;

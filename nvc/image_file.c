@@ -311,7 +311,7 @@ int nvc_img_file_quality_table(float **table, const float *lim, int C)
     return 0;
 }
 
-int nvc_img_file_save(const char *path, const NvcByteWriter *bw)
+static int save(const char *path, const NvcByteWriter *bw)
 {
     char tmp[4200];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -325,4 +325,21 @@ int nvc_img_file_save(const char *path, const NvcByteWriter *bw)
         return NVC_ERR(EIO);
     }
     return 0;
+}
+
+int nvc_img_file_export(int ret, const char *path, const char *what, void *f,
+                        int (*write)(void *f, NvcByteWriter *bw), size_t *bytes, const NvcLogger *lg)
+{
+    NvcByteWriter bw = { 0 };
+    if (!ret)
+        ret = write(f, &bw);
+    if (!ret)
+        ret = save(path, &bw);
+    if (!ret)
+        *bytes = bw.sz;
+    else
+        nvc_log(lg, NVC_LOG_ERROR, "%s export: %s", what,
+                ret == NVC_ERR(ERANGE) ? "a prior layer does not fit the integer ranges" : "failed");
+    nvc_bw_free(&bw);
+    return ret;
 }

@@ -90,7 +90,10 @@ int nvc_img_file_parse_sealed(const uint8_t *buf, size_t sz, const char *what, v
                               int (*parse)(void *f, NvcByteReader *br, const NvcLogger *lg), void (*free_file)(void *f),
                               uint32_t *crc, const NvcLogger *lg);
 
-/* Write bw's bytes to path (temporary name, then rename). 0 or NVC_ERR(EIO). */
-int nvc_img_file_save(const char *path, const NvcByteWriter *bw);
+/* The end of an export that got ret so far: when 0, serialise f with write
+ * and save it to path (temporary name, then rename), *bytes its size. Any
+ * error is logged as "<what> export: ..." and returned. */
+int nvc_img_file_export(int ret, const char *path, const char *what, void *f,
+                        int (*write)(void *f, NvcByteWriter *bw), size_t *bytes, const NvcLogger *lg);
 
 #endif /* NVC_NVC_IMAGE_FILE_H */

@@ -231,15 +231,17 @@ static int calib_pass(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int k
     return ret < 0 ? ret : nvc_vid_eval(m, nn, st);
 }
 
+static int write_file(void *f, NvcByteWriter *bw)
+{
+    return nvc_vid_file_write(f, bw);
+}
+
 int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batches, const char *name,
                    uint64_t step, const char *path, NvcVidExportStats *st, const NvcLogger *logger)
 {
     memset(st, 0, sizeof(*st));
-    NvcVidModelFile f;
-    memset(&f, 0, sizeof(f));
-    f.cfg = m->cfg;
+    NvcVidModelFile f = { .cfg = m->cfg, .step = step };
     snprintf(f.name, sizeof(f.name), "%s", name);
-    f.step = step;
     const size_t nx = (size_t)m->B * 3 * m->H * m->W;
     float *host = malloc(m->params.size * sizeof(float)), *x = malloc(nx * (m->T + 1) * sizeof(float));
     int ret = host && x ? nvc_nn_download(nn, host, m->pbuf, m->params.size) : NVC_ERR(ENOMEM);
@@ -275,20 +277,10 @@ int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batc
     }
     if (!ret)
         ret = fill_file(&f, m, host);
-    NvcByteWriter bw = { 0 };
-    if (!ret)
-        ret = nvc_vid_file_write(&f, &bw);
-    if (!ret)
-        ret = nvc_img_file_save(path, &bw);
+    ret = nvc_img_file_export(ret, path, "video model", &f, write_file, &st->bytes, logger);
     const double px = (double)batches * m->T * m->B * m->H * m->W;
-    if (!ret) {
-        st->bytes = bw.sz, st->crc = f.crc;
-        st->bpp_float = fbits / px, st->bpp_int = ibits / px;
-    } else {
-        nvc_log(logger, NVC_LOG_ERROR, "video model export: %s",
-                ret == NVC_ERR(ERANGE) ? "a prior layer does not fit the integer ranges" : "failed");
-    }
-    nvc_bw_free(&bw);
+    if (!ret)
+        st->crc = f.crc, st->bpp_float = fbits / px, st->bpp_int = ibits / px;
     nvc_vid_file_free(&f);
     free(host);
     free(x);
