@@ -143,18 +143,19 @@ int nvc_img_export_int_steps(NvcImgInt *ii, const NvcImgConv *p0, const NvcImgCo
         s_in[j] = s_feat;
     if (!ret)
         ret = quant_layer(&ii->p0, p0->w, p0->b, P, ii->E, 1, 0, 0, s_in, s_out);
+    /* each context network: in (1x1, ReLU), dw (3x3 depthwise, ReLU), mid
+     * (1x1, ReLU), out (1x1, the E distribution parameters) */
+    static const int ks[4] = { 1, 3, 1, 1 }, dws[4] = { 0, 1, 0, 0 };
     for (int s = 0; s < 3 && !ret; s++) {
-        const double sc[3] = { nvc_img_export_act_scale(cal->ctx[s][0]), nvc_img_export_act_scale(cal->ctx[s][1]),
-                               nvc_img_export_act_scale(cal->ctx[s][2]) };
-        for (int j = 0; j < M + P; j++)
-            s_in[j] = j < M ? 1.0 / 16 : s_feat; /* y_hat so far in Q4, then the feature */
-        ret = quant_layer(&ii->ctx[s][0], ctx[s][0].w, ctx[s][0].b, M + P, P, 1, 0, 1, s_in, sc[0]);
-        for (int l = 1; l < 4 && !ret; l++) {
-            for (int j = 0; j < P; j++)
-                s_in[j] = sc[l - 1];
-            ret = l == 3 ? quant_layer(&ii->ctx[s][3], ctx[s][3].w, ctx[s][3].b, P, ii->E, 1, 0, 0, s_in, s_out)
-                         : quant_layer(&ii->ctx[s][l], ctx[s][l].w, ctx[s][l].b, P, P, l == 1 ? 3 : 1, l == 1, 1, s_in,
-                                       sc[l]);
+        double sc[4];
+        for (int l = 0; l < 3; l++)
+            sc[l] = nvc_img_export_act_scale(cal->ctx[s][l]);
+        sc[3] = s_out;
+        for (int l = 0; l < 4 && !ret; l++) {
+            for (int j = 0; j < (l ? P : M + P); j++)
+                s_in[j] = l ? sc[l - 1] : j < M ? 1.0 / 16 : s_feat; /* first y_hat so far in Q4, then the feature */
+            ret = quant_layer(&ii->ctx[s][l], ctx[s][l].w, ctx[s][l].b, l ? P : M + P, l == 3 ? ii->E : P, ks[l],
+                              dws[l], l < 3, s_in, sc[l]);
         }
     }
     free(s_in);
