@@ -278,6 +278,7 @@ void tool_train_progress(const ToolTrainRun *r, const char *fmt, ...)
     va_end(ap);
     fputs("   ", stderr);
     fflush(stderr);
+    tool_progress_pending = 1; /* a message before the next update starts on its own line */
 }
 
 void tool_train_log(const ToolTrainRun *r, const char *fmt, ...)
@@ -301,8 +302,7 @@ int tool_train_finish(ToolTrainRun *r)
 {
     if (tool_interrupted)
         save(r);
-    if (!r->o->quiet)
-        fputc('\n', stderr);
+    tool_end_progress();
     if (r->log)
         fclose(r->log);
     r->log = NULL;
