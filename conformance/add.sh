@@ -7,6 +7,9 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${NVC_BUILDDIR:-$(cd "$here/.." && pwd)}
+# dcvc streams: the conformance model (dcvc/make.sh)
+NVC_VIDEO_MODEL=$here/dcvc/model-tiny.nvcm
+export NVC_VIDEO_MODEL
 append=0
 [ "${1:-}" = --append ] && { append=1; shift; }
 stream=${1:?usage: add.sh [--append] conformance/<codec>/STREAM [nvdec options]}

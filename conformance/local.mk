@@ -10,4 +10,5 @@ conformance_mkstream_LDFLAGS = $(OPENMP_CFLAGS)
 # invalid streams (the -O0 pass is `conformance/run.sh --O0`, run by CI).
 TESTS += conformance/run.sh
 EXTRA_DIST += conformance/run.sh conformance/add.sh conformance/manifest conformance/README.md \
-	conformance/container conformance/invalid conformance/hnerv conformance/nervpp
+	conformance/container conformance/invalid conformance/hnerv conformance/nervpp conformance/image \
+	conformance/dcvc

@@ -32,6 +32,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${NVC_SRCDIR:-$(cd "$here/.." && pwd)}
 build=${NVC_BUILDDIR:-$src}
 conf=$src/conformance
+# The dcvc streams are coded with the conformance model (dcvc/make.sh)
+NVC_VIDEO_MODEL=$conf/dcvc/model-tiny.nvcm
+export NVC_VIDEO_MODEL
 threads="1 2" o0=0 o0_dir="" o0_threads="1" only="" limit=300 verbose=0
 while [ $# -gt 0 ]; do
   case $1 in

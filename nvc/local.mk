@@ -99,6 +99,17 @@ tests_fuzz_replay_image_LDFLAGS = $(OPENMP_CFLAGS)
 TESTS += tests/fuzz/replay_image
 EXTRA_DIST += tests/fuzz/fuzz_image.c conformance/image
 
+# Fuzz target of the conditional video decoder (tests/fuzz/fuzz_dcvc.c, with
+# the conformance model); `make check` replays tests/fuzz/corpus/dcvc.
+check_PROGRAMS += tests/fuzz/replay_dcvc
+tests_fuzz_replay_dcvc_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_dcvc.c
+tests_fuzz_replay_dcvc_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dcvc"' -DFUZZ_SRCDIR='"$(abs_top_srcdir)"'
+tests_fuzz_replay_dcvc_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS)
+tests_fuzz_replay_dcvc_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
+tests_fuzz_replay_dcvc_LDFLAGS = $(OPENMP_CFLAGS)
+TESTS += tests/fuzz/replay_dcvc
+EXTRA_DIST += tests/fuzz/fuzz_dcvc.c
+
 # nvc-train --model video: trains, checkpoints, resumes, rejects bad input.
 TESTS += tests/nvc-train-video.sh
 EXTRA_DIST += tests/nvc-train-video.sh models/video-v1.data.txt

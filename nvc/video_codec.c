@@ -143,7 +143,16 @@ static int is_refresh(const VidState *s)
 }
 
 /* The latents of one P frame: motion then residual, each z then four steps. */
-static int p_frame(VidState *s, int q, int refresh, NvcByteWriter *bw, NvcByteReader *br, const float *flow)
+/* sym (decoder, may be NULL): the decoded motion then residual latent values
+ * (Q8, clamped to +-2^28, channel-major raster order) for the symbols hook. */
+static void latent_symbols(int32_t *sym, const int64_t *q8, size_t n)
+{
+    for (size_t i = 0; sym && i < n; i++)
+        sym[i] = (int32_t)(q8[i] < -(1 << 28) ? -(1 << 28) : q8[i] > (1 << 28) ? (1 << 28) : q8[i]);
+}
+
+static int p_frame(VidState *s, int q, int refresh, NvcByteWriter *bw, NvcByteReader *br, const float *flow,
+                   int32_t *sym)
 {
     const NvcVidConfig *c = &s->f.cfg;
     const int h4 = s->hp / 16, w4 = s->wp / 16;
@@ -163,6 +172,7 @@ static int p_frame(VidState *s, int q, int refresh, NvcByteWriter *bw, NvcByteRe
                  : nvc_vid_latent_decode(&s->f.mv, &s->ct, q, br, refresh ? NULL : s->mref, h4, w4, q8);
     if (!ret) {
         memcpy(s->mref, q8, nm * sizeof(int64_t));
+        latent_symbols(sym, q8, nm);
         ret = nvc_vid_infer_motion_synthesis(m, s->nn, q8);
     }
     if (!ret) {
@@ -180,6 +190,7 @@ static int p_frame(VidState *s, int q, int refresh, NvcByteWriter *bw, NvcByteRe
                  : nvc_vid_latent_decode(&s->f.y, &s->ct, q, br, refresh ? NULL : s->yref, h4, w4, q8);
     if (!ret) {
         memcpy(s->yref, q8, ny * sizeof(int64_t));
+        latent_symbols(sym ? sym + nm : NULL, q8, ny);
         ret = nvc_vid_infer_residual_synthesis(m, s->nn, q8);
     }
     if (!ret)
@@ -323,7 +334,7 @@ static int encode_p(VidState *s, const NvcPicture *pic, int q, int refresh, NvcB
     if (!ret)
         ret = nvc_nn_upload(s->nn, s->m.f[0].x, s->x, 3 * n);
     if (!ret)
-        ret = p_frame(s, q, refresh, bw, NULL, g);
+        ret = p_frame(s, q, refresh, bw, NULL, g, NULL);
     free(g);
     return ret;
 }
@@ -433,9 +444,14 @@ static int dec_decode(NvcDecoder *dec, const NvcData *pkt, NvcPicture *out)
         s->have_ref = 0;
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "dcvc codec: refresh flag out of sequence");
     }
-    int ret = p_frame(s, (int)q, flags & FLAG_REFRESH, NULL, &br, NULL);
+    const size_t nsym = (size_t)(s->f.cfg.Mm + s->f.cfg.M) * (s->hp / 16) * (s->wp / 16);
+    int32_t *sym = dec->s.symbols ? malloc(nsym * sizeof(*sym)) : NULL;
+    int ret = dec->s.symbols && !sym ? NVC_ERR(ENOMEM) : p_frame(s, (int)q, flags & FLAG_REFRESH, NULL, &br, NULL, sym);
     if (!ret && nvc_br_left(&br))
         ret = NVC_ERR_CORRUPT;
+    if (!ret && sym)
+        nvc_decoder_emit_symbols(dec, sym, nsym);
+    free(sym);
     if (!ret) {
         const size_t nx = (size_t)3 * s->hp * s->wp;
         ret = nvc_nn_download(s->nn, s->x, s->m.s.x0, nx);

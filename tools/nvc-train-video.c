@@ -43,6 +43,9 @@ static void usage(FILE *f)
             "      --widths A,B,C,D   feature widths at 1, 1/2, 1/4, 1/8 (default 24,48,64,64)\n"
             "      --latent M         residual latent channels, multiple of 4 (default 96)\n"
             "      --mv-latent M      motion latent channels, multiple of 4 (default 32)\n"
+            "      --mv-width C       motion coder width (default 32)\n"
+            "      --hyper C,CM       hyper-latent channels of the residual and of the motion (default 48,32)\n"
+            "      --prior-width P,PM prior network widths of the residual and of the motion (default 96,64)\n"
             "      --lambda A,B       lambda at q 0 and 63 (default 0.0015,0.12)\n"
             "      --crop N           crop size, multiple of 64 (default 128)\n"
             "  -b, --batch N          chains per step (default 2)\n"
@@ -67,11 +70,14 @@ static void usage(FILE *f)
             "  -h, --help\n");
 }
 
-enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_CHAIN, O_INTRA, O_ME, O_MAXFRAMES };
+enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
+       O_MAXFRAMES };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
-    { "mv-latent", required_argument, NULL, O_MVLATENT }, { "chain", required_argument, NULL, O_CHAIN },
+    { "mv-latent", required_argument, NULL, O_MVLATENT }, { "mv-width", required_argument, NULL, O_MVWIDTH },
+    { "hyper", required_argument, NULL, O_HYPER }, { "prior-width", required_argument, NULL, O_PWIDTH },
+    { "chain", required_argument, NULL, O_CHAIN },
     { "intra", required_argument, NULL, O_INTRA }, { "me", required_argument, NULL, O_ME },
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { NULL, 0, NULL, 0 },
 };
@@ -94,6 +100,15 @@ static int video_option(void *ctx, int c, const char *arg)
         break;
     case TOOL_TRAIN_OPT_LATENT: o->cfg.M = (int)tool_parse_int(arg, "--latent", 4, 1024); break;
     case O_MVLATENT: o->cfg.Mm = (int)tool_parse_int(arg, "--mv-latent", 4, 1024); break;
+    case O_MVWIDTH: o->cfg.cm = (int)tool_parse_int(arg, "--mv-width", 2, 1024); break;
+    case O_HYPER:
+        if (sscanf(arg, "%d,%d", &o->cfg.Cz, &o->cfg.Czm) != 2)
+            tool_die("--hyper: expected two comma-separated integers, got '%s'", arg);
+        break;
+    case O_PWIDTH:
+        if (sscanf(arg, "%d,%d", &o->cfg.P, &o->cfg.Pm) != 2)
+            tool_die("--prior-width: expected two comma-separated integers, got '%s'", arg);
+        break;
     case O_CHAIN: o->chain = (int)tool_parse_int(arg, "--chain", 1, NVC_VID_TMAX); break;
     case O_INTRA:
         if (strcmp(arg, "image") && strcmp(arg, "source"))

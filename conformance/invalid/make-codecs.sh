@@ -48,3 +48,27 @@ dmg nervpp $b weights-truncated rcut:2000
 dmg nervpp $b payload-trailing-byte radd:00
 dmg nervpp $b index-beyond-t-den pset:0:0:01
 dmg nervpp $b index-not-canonical pset:0:0:80 padd:0:00
+# dcvc (conditional video codec; decoded with conformance/dcvc/model-tiny.nvcm), 64x48, 6 frames
+# (I then 5 P, refresh 32): version (0), model CRC (1..4), name length 16 (5), name (6..21),
+# refresh (22..23), intra period (24..27), image payload length (28..31), image payload (32..46);
+# packets: type, q, flags, then (P) the index u16 and the latents.
+b=64x48-q32-6f.nvces
+dmg dcvc $b payload-version-0 rset:0:00
+dmg dcvc $b payload-version-2 rset:0:02
+dmg dcvc $b payload-model-crc rxor:1:01
+dmg dcvc $b payload-truncated rcut:10
+dmg dcvc $b payload-trailing-byte radd:00
+dmg dcvc $b payload-image-length rset:28:000000ff
+dmg dcvc $b payload-image-model-crc rxor:34:01
+dmg dcvc $b intra-flags pset:0:2:01
+dmg dcvc $b intra-empty pcut:0:3
+dmg dcvc $b p-type-2 pset:1:0:02
+dmg dcvc $b p-q-64 pset:1:1:40
+dmg dcvc $b p-flags-2 pset:1:2:02
+dmg dcvc $b p-header-cut pcut:1:4
+dmg dcvc $b p-index-gap pset:2:3:0005
+dmg dcvc $b p-refresh-missing pset:1:2:00
+dmg dcvc $b p-refresh-extra pset:2:2:01
+dmg dcvc $b p-truncated pcut:3:40
+dmg dcvc $b p-trailing-byte padd:4:00
+dmg dcvc $b p-trailing-zeros padd:5:00000000000000000000000000000000

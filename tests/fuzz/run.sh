@@ -102,7 +102,7 @@ for f in $libsrc; do
 done
 touch "$top/obj/.stamp"
 # shellcheck disable=SC2086
-$cc $flags -fsanitize=fuzzer -I"$inc" -I"$src" -I"$src/include" "$src/tests/fuzz/fuzz_$name.c" $objs \
+$cc $flags -fsanitize=fuzzer -DFUZZ_SRCDIR="\"$src\"" -I"$inc" -I"$src" -I"$src/include" "$src/tests/fuzz/fuzz_$name.c" $objs \
     $libs -o "$out/fuzz_$name"
 cd "$out"
 seeds=$src/tests/fuzz/corpus/$name
