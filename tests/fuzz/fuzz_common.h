@@ -39,11 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_MEMORY (256LL << 20)
 
 /* Errors a reader may return for hostile bytes (never EINVAL: that would
- * mean we called it wrong). */
+ * mean we called it wrong). ENODATA: a predicted frame without its reference
+ * (the dcvc decoder: a stream starting at a P frame, a missing packet). */
 static inline int fuzz_expected_error(int ret)
 {
     return ret == NVC_ERR_CORRUPT || ret == NVC_ERR(ENOTSUP) || ret == NVC_ERR(ERANGE) ||
-           ret == NVC_ERR(ENOMEM) || ret == NVC_ERR(ENOSYS);
+           ret == NVC_ERR(ENOMEM) || ret == NVC_ERR(ENOSYS) || ret == NVC_ERR(ENODATA);
 }
 
 /* A memory file holding data, named by a path such as /proc/self/fd/7 for
