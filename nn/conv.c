@@ -453,8 +453,14 @@ void nvc_conv2d_backward(NvcNn *nn, const float *dout, const float *inp, const f
             direct_backward_weight(nn, dout, inp, dweight, &c);
         return;
     }
-    /* stride 1, not expanding (the transposed GEMM has cin_g rows): gather; else col2im */
-    if (dinp && c.s == 1 && !c.pointwise && c.cout_g <= c.cin_g) {
+    if (dweight && nvc_conv2d_direct_ok(c.cin_g, K, stride)) {
+        nvc_conv2d_direct_backward_weight(nn, dout, inp, dweight, B, Cin, H, W, Cout, K, pad, groups);
+        dweight = NULL;
+    }
+    /* stride 1: a gather by the direct kernels, or when not expanding (the
+     * transposed GEMM has cin_g rows) by im2col + GEMM; else col2im */
+    if (dinp && c.s == 1 && !c.pointwise &&
+        (c.cout_g <= c.cin_g || nvc_conv2d_direct_ok(c.cout_g, K, stride))) {
         backward_input_transposed(nn, dout, weight, dinp, &c);
         dinp = NULL;
     }

@@ -22,6 +22,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -40,7 +41,10 @@ enum {
     MRMAX = 8,     /* output channels per kernel call, at most */
     LDT = 128,     /* tile row stride: NV x vector length, at most */
     KMAX = 11,     /* largest kernel side */
-    BAND_POS = 2048 /* output positions per band, about */
+    BAND_POS = 2048,      /* output positions per band, about */
+    BAND_FLOATS = 65536,  /* input floats per band, at most (unless one row is more) */
+    LANES = 16,           /* partial sums per weight gradient (positions mod 16) */
+    WMR = 4, WNJ = 5      /* weight-gradient kernels: output channels x weights per call */
 };
 
 typedef struct Direct {
@@ -52,10 +56,14 @@ typedef struct Direct {
 /* tile[m][0..NV*VL) = sum over (c, k) of w[(c kk + k) MR + m] * x[c P + offs[k] + j] */
 typedef void (*KernelFn)(const float *x, size_t P, const int *offs, int cin, int kk, const float *w, float *tile);
 
+typedef void (*WKernelFn)(const float *dy, size_t Pd, const float *x, const size_t *offj, int n, float *acc,
+                          size_t lda);
+
 typedef struct Isa {
-    KernelFn k[MRMAX + 1]; /* by MR */
-    int nv[MRMAX + 1];     /* positions per call: nv[MR] * vl */
-    int vl, mr;            /* vector length, MR of the full blocks */
+    KernelFn k[MRMAX + 1];          /* by MR */
+    int nv[MRMAX + 1];              /* positions per call: nv[MR] * vl */
+    int vl, mr;                     /* vector length, MR of the full blocks */
+    WKernelFn wk[WMR + 1][WNJ + 1]; /* weight gradient, by MR and NJ */
 } Isa;
 
 /* ---- plain C (also the reference of the tests) -------------------------------------- */
@@ -77,6 +85,21 @@ static inline void kernel_c(const int MR, const float *x, size_t P, const int *o
         memcpy(tile + m * LDT, acc[m], sizeof(acc[m]));
 }
 
+/* Weight-gradient kernels: acc[m][j][l] (row stride lda floats, [j][l] within) +=
+ * dy[m Pd + p] * x[offj[j] + p] over positions p = l + 16 i < n (n a multiple of 16). */
+static inline void wkernel_c(const int MR, const int NJ, const float *dy, size_t Pd, const float *x,
+                             const size_t *offj, int n, float *acc, size_t lda)
+{
+    for (int m = 0; m < MR; m++)
+        for (int j = 0; j < NJ; j++) {
+            float *a = acc + m * lda + j * LANES;
+            const float *d = dy + m * Pd, *xj = x + offj[j];
+            for (int p = 0; p < n; p += LANES)
+                for (int l = 0; l < LANES; l++)
+                    a[l] = fmaf(d[p + l], xj[p + l], a[l]);
+        }
+}
+
 #define KC(MR)                                                                                                       \
     static void kc_##MR(const float *x, size_t P, const int *offs, int cin, int kk, const float *w, float *tile)    \
     {                                                                                                                \
@@ -84,8 +107,19 @@ static inline void kernel_c(const int MR, const float *x, size_t P, const int *o
     }
 KC(1) KC(2) KC(3) KC(4) KC(5) KC(6) KC(7) KC(8)
 
+#define WKC(MR, NJ)                                                                                                  \
+    static void wkc_##MR##_##NJ(const float *dy, size_t Pd, const float *x, const size_t *offj, int n, float *acc,  \
+                                size_t lda)                                                                         \
+    {                                                                                                                \
+        wkernel_c(MR, NJ, dy, Pd, x, offj, n, acc, lda);                                                             \
+    }
+#define WK_ROW(P, MR) P(MR, 1) P(MR, 2) P(MR, 3) P(MR, 4) P(MR, 5)
+WK_ROW(WKC, 1) WK_ROW(WKC, 2) WK_ROW(WKC, 3) WK_ROW(WKC, 4)
+#define WK_TAB(pre, MR) { NULL, pre##MR##_1, pre##MR##_2, pre##MR##_3, pre##MR##_4, pre##MR##_5 }
+
 static const Isa isa_c = {
     { NULL, kc_1, kc_2, kc_3, kc_4, kc_5, kc_6, kc_7, kc_8 }, { 0, 16, 16, 16, 16, 16, 16, 16, 16 }, 1, 8,
+    { { NULL }, WK_TAB(wkc_, 1), WK_TAB(wkc_, 2), WK_TAB(wkc_, 3), WK_TAB(wkc_, 4) },
 };
 
 #if HAVE_X86
@@ -132,8 +166,50 @@ T512 void kernel512(const int MR, const int NV, const float *x, size_t P, const 
     }
 K512(1, 8) K512(2, 8) K512(3, 7) K512(4, 5) K512(5, 4) K512(6, 4) K512(7, 3) K512(8, 3)
 
+T512 void wkernel512(const int MR, const int NJ, const float *dy, size_t Pd, const float *x, const size_t *offj,
+                     int n, float *acc_mem, size_t lda)
+{
+    __m512 acc[WMR][WNJ];
+    const float *xj[WNJ];
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; j++) {
+        xj[j] = x + offj[j];
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; m++)
+            acc[m][j] = _mm512_loadu_ps(acc_mem + m * lda + j * LANES);
+    }
+    for (int p = 0; p < n; p += 16) {
+        __m512 d[WMR];
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; m++)
+            d[m] = _mm512_loadu_ps(dy + m * Pd + p);
+#pragma GCC unroll 8
+        for (int j = 0; j < NJ; j++) {
+            __m512 xv = _mm512_loadu_ps(xj[j] + p);
+#pragma GCC unroll 8
+            for (int m = 0; m < MR; m++)
+                acc[m][j] = _mm512_fmadd_ps(d[m], xv, acc[m][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; m++)
+#pragma GCC unroll 8
+        for (int j = 0; j < NJ; j++)
+            _mm512_storeu_ps(acc_mem + m * lda + j * LANES, acc[m][j]);
+}
+
+#define WK512(MR, NJ)                                                                                                \
+    __attribute__((target("avx512f"))) static void wk512_##MR##_##NJ(const float *dy, size_t Pd, const float *x,   \
+                                                                      const size_t *offj, int n, float *acc,        \
+                                                                      size_t lda)                                   \
+    {                                                                                                                \
+        wkernel512(MR, NJ, dy, Pd, x, offj, n, acc, lda);                                                            \
+    }
+WK_ROW(WK512, 1) WK_ROW(WK512, 2) WK_ROW(WK512, 3) WK_ROW(WK512, 4)
+
 static const Isa isa_avx512 = {
     { NULL, k512_1, k512_2, k512_3, k512_4, k512_5, k512_6, k512_7, k512_8 }, { 0, 8, 8, 7, 5, 4, 4, 3, 3 }, 16, 6,
+    { { NULL }, WK_TAB(wk512_, 1), WK_TAB(wk512_, 2), WK_TAB(wk512_, 3), WK_TAB(wk512_, 4) },
 };
 
 /* ---- AVX2 + FMA: 16 registers ----------------------------------------------------------- */
@@ -179,8 +255,48 @@ T256 void kernel256(const int MR, const int NV, const float *x, size_t P, const 
     }
 K256(1, 7) K256(2, 5) K256(3, 3) K256(4, 3) K256(5, 2) K256(6, 2) K256(7, 1) K256(8, 1)
 
+/* 16 lanes as two halves; the (m, j) blocks larger than 2 x 2 run as several calls' worth of loops */
+T256 void wkernel256(const int MR, const int NJ, const float *dy, size_t Pd, const float *x, const size_t *offj,
+                     int n, float *acc_mem, size_t lda)
+{
+    for (int m0 = 0; m0 < MR; m0 += 2)
+        for (int j0 = 0; j0 < NJ; j0 += 2) {
+            const int mr = NVC_MIN(2, MR - m0), nj = NVC_MIN(2, NJ - j0);
+            __m256 acc[2][2][2];
+            for (int m = 0; m < mr; m++)
+                for (int j = 0; j < nj; j++)
+                    for (int h = 0; h < 2; h++)
+                        acc[m][j][h] = _mm256_loadu_ps(acc_mem + (m0 + m) * lda + (j0 + j) * LANES + 8 * h);
+            for (int p = 0; p < n; p += 16)
+                for (int h = 0; h < 2; h++) {
+                    __m256 d[2];
+                    for (int m = 0; m < mr; m++)
+                        d[m] = _mm256_loadu_ps(dy + (m0 + m) * Pd + p + 8 * h);
+                    for (int j = 0; j < nj; j++) {
+                        __m256 xv = _mm256_loadu_ps(x + offj[j0 + j] + p + 8 * h);
+                        for (int m = 0; m < mr; m++)
+                            acc[m][j][h] = _mm256_fmadd_ps(d[m], xv, acc[m][j][h]);
+                    }
+                }
+            for (int m = 0; m < mr; m++)
+                for (int j = 0; j < nj; j++)
+                    for (int h = 0; h < 2; h++)
+                        _mm256_storeu_ps(acc_mem + (m0 + m) * lda + (j0 + j) * LANES + 8 * h, acc[m][j][h]);
+        }
+}
+
+#define WK256(MR, NJ)                                                                                                \
+    __attribute__((target("avx2,fma"))) static void wk256_##MR##_##NJ(const float *dy, size_t Pd, const float *x,  \
+                                                                       const size_t *offj, int n, float *acc,       \
+                                                                       size_t lda)                                  \
+    {                                                                                                                \
+        wkernel256(MR, NJ, dy, Pd, x, offj, n, acc, lda);                                                            \
+    }
+WK_ROW(WK256, 1) WK_ROW(WK256, 2) WK_ROW(WK256, 3) WK_ROW(WK256, 4)
+
 static const Isa isa_avx2 = {
     { NULL, k256_1, k256_2, k256_3, k256_4, k256_5, k256_6, k256_7, k256_8 }, { 0, 7, 5, 3, 3, 2, 2, 1, 1 }, 8, 4,
+    { { NULL }, WK_TAB(wk256_, 1), WK_TAB(wk256_, 2), WK_TAB(wk256_, 3), WK_TAB(wk256_, 4) },
 };
 #endif
 
@@ -235,7 +351,8 @@ static void setup(Direct *d, int Cin, int H, int W, int Cout, int K, int pad, in
     d->cin_g = Cin / G, d->cout_g = Cout / G, d->kk = K * K, d->kdim = d->cin_g * d->kk;
     d->Ho = H + 2 * pad - K + 1, d->Wo = W + 2 * pad - K + 1, d->Wp = W + 2 * pad;
     d->hw = (size_t)H * W, d->howo = (size_t)d->Ho * d->Wo;
-    d->R = NVC_CLIP((BAND_POS + d->Wp - 1) / d->Wp, 1, d->Ho);
+    int rmax = (int)NVC_MIN((size_t)INT_MAX, BAND_FLOATS / ((size_t)d->cin_g * d->Wp)) - (K - 1);
+    d->R = NVC_CLIP(NVC_MIN((BAND_POS + d->Wp - 1) / d->Wp, rmax), 1, d->Ho);
     d->nbands = (d->Ho + d->R - 1) / d->R;
     /* the kernels read up to LDT positions past the band's last row */
     d->P = ((size_t)(d->R + K - 1) * d->Wp + LDT + 15) & ~(size_t)15;
@@ -353,5 +470,85 @@ void nvc_conv2d_direct(NvcNn *nn, float *out, const float *inp, const float *wei
         float *xp = scratch + nw + (size_t)nvc_thread_id() * d.band;
         build_band(xp, inp + ((size_t)b * Cin + (size_t)g * d.cin_g) * d.hw, &d, oy0, rows);
         band_unit(out + (size_t)b * Cout * d.howo, scratch, bias, xp, offs, &d, isa, g, oy0, rows, accumulate);
+    }
+}
+
+/* ---- weight gradient -------------------------------------------------------------------- */
+
+/* The 16 lanes of a weight gradient summed as a fixed tree: (l, l + 8), (l, l + 4), (l, l + 2), (l, l + 1). */
+static float reduce_lanes(const float *a)
+{
+    float t[8];
+    for (int l = 0; l < 8; l++)
+        t[l] = a[l] + a[l + 8];
+    for (int l = 0; l < 4; l++)
+        t[l] += t[l + 4];
+    t[0] += t[2], t[1] += t[3];
+    return t[0] + t[1];
+}
+
+/* dout rows [oy0, oy0 + rows) of mr channels, Wp floats per row (zeros past Wo) and zeros to n16 */
+static void build_dout_band(float *dyp, size_t Pd, const float *dy, const Direct *d, int mr, int oy0, int rows,
+                            int n16)
+{
+    for (int m = 0; m < mr; m++) {
+        float *dst = dyp + m * Pd;
+        const float *src = dy + m * d->howo + (size_t)oy0 * d->Wo;
+        for (int r = 0; r < rows; r++, dst += d->Wp, src += d->Wo) {
+            memcpy(dst, src, (size_t)d->Wo * sizeof(float));
+            memset(dst + d->Wo, 0, (size_t)(d->Wp - d->Wo) * sizeof(float));
+        }
+        memset(dst, 0, (size_t)(n16 - rows * d->Wp) * sizeof(float));
+    }
+}
+
+/* dweight of output channels [co0, co0 + mr) of group g: lanes over images and bands in order */
+static void weight_unit(float *dweight, const float *dout, const float *inp, const Direct *d, const Isa *isa,
+                        const int *offs, int B, int g, int co0, int mr, float *work)
+{
+    const size_t Pd = ((size_t)d->R * d->Wp + 15) & ~(size_t)15, lda = (size_t)d->kdim * LANES;
+    float *xp = work, *dyp = xp + d->band, *acc = dyp + WMR * Pd;
+    memset(acc, 0, (size_t)mr * lda * sizeof(float));
+    for (int b = 0; b < B; b++)
+        for (int oy0 = 0; oy0 < d->Ho; oy0 += d->R) {
+            int rows = NVC_MIN(d->R, d->Ho - oy0), n16 = (rows * d->Wp + 15) & ~15;
+            build_band(xp, inp + ((size_t)b * d->Cin + (size_t)g * d->cin_g) * d->hw, d, oy0, rows);
+            build_dout_band(dyp, Pd, dout + ((size_t)b * d->Cout + (size_t)g * d->cout_g + co0) * d->howo, d, mr,
+                            oy0, rows, n16);
+            for (int j0 = 0; j0 < d->kdim; j0 += WNJ) {
+                int nj = NVC_MIN(WNJ, d->kdim - j0);
+                size_t offj[WNJ];
+                for (int j = 0; j < nj; j++)
+                    offj[j] = (size_t)(j0 + j) / d->kk * d->P + offs[(j0 + j) % d->kk];
+                isa->wk[mr][nj](dyp, Pd, xp, offj, n16, acc + (size_t)j0 * LANES, lda);
+            }
+        }
+    for (int m = 0; m < mr; m++) {
+        float *dw = dweight + ((size_t)g * d->cout_g + co0 + m) * d->kdim;
+        for (int j = 0; j < d->kdim; j++)
+            dw[j] += reduce_lanes(acc + m * lda + (size_t)j * LANES);
+    }
+}
+
+void nvc_conv2d_direct_backward_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, int B,
+                                       int Cin, int H, int W, int Cout, int K, int pad, int groups)
+{
+    const Isa *isa = isa_get();
+    Direct d;
+    setup(&d, Cin, H, W, Cout, K, pad, groups);
+    const size_t Pd = ((size_t)d.R * d.Wp + 15) & ~(size_t)15;
+    const size_t work = d.band + WMR * Pd + (size_t)WMR * d.kdim * LANES;
+    float *scratch = nvc_nn_scratch(nn, (size_t)nn->threads * work);
+    if (!scratch)
+        return;
+    int offs[KMAX * KMAX];
+    for (int k = 0; k < d.kk; k++)
+        offs[k] = k / K * d.Wp + k % K;
+    const int nb = (d.cout_g + WMR - 1) / WMR;
+#pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
+    for (int u = 0; u < groups * nb; u++) {
+        int g = u / nb, co0 = u % nb * WMR;
+        weight_unit(dweight, dout, inp, &d, isa, offs, B, g, co0, NVC_MIN(WMR, d.cout_g - co0),
+                    scratch + (size_t)nvc_thread_id() * work);
     }
 }

@@ -60,6 +60,11 @@ enum { NVC_CONV_ACCUMULATE = 1, NVC_CONV_FLIPPED = 2 };
 void nvc_conv2d_direct(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias, int B,
                        int Cin, int H, int W, int Cout, int K, int pad, int groups, int flags);
 int nvc_conv2d_direct_ok(int cin_g, int K, int stride);
+/* dweight (Cout, Cin/groups, K, K) += the weight gradient of that conv (stride 1):
+ * per weight, 16 partial sums (output positions mod 16 of fixed bands, images
+ * and bands in order), then summed as a fixed tree. */
+void nvc_conv2d_direct_backward_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, int B,
+                                       int Cin, int H, int W, int Cout, int K, int pad, int groups);
 
 /* Kernels of the direct convs: the best this CPU has up to isa (tests compare
  * them: all give the same bits). Returns the set now in use. */

@@ -227,6 +227,39 @@ START_TEST(test_conv_direct)
             }
             nvc_conv2d_direct_set_isa(NVC_CONV_DIRECT_AVX512);
         }
+        /* weight gradient (dout = y0): the same bits for every kernel set, close to a double-precision sum */
+        float *dw = calloc(nw, 4), *dw1 = calloc(nw, 4);
+        ck_assert(dw && dw1);
+        for (int isa = NVC_CONV_DIRECT_C; isa <= NVC_CONV_DIRECT_AVX512; isa++) {
+            if (nvc_conv2d_direct_set_isa(isa) != isa)
+                continue;
+            float *t = isa == NVC_CONV_DIRECT_C ? dw1 : dw;
+            for (size_t i = 0; i < nw; i++)
+                t[i] = 0.25f;
+            nvc_conv2d_direct_backward_weight(nn, y0, x, t, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+            ck_assert_int_eq(nvc_nn_error(nn), 0);
+            if (isa != NVC_CONV_DIRECT_C)
+                ck_assert_msg(!memcmp(dw, dw1, nw * 4), "shape %zu: weight gradient of isa %d differs", s, isa);
+        }
+        nvc_conv2d_direct_set_isa(NVC_CONV_DIRECT_AVX512);
+        int K = d[5], p = d[6], G = d[7], cig = d[1] / G, cog = d[4] / G;
+        for (int co = 0; co < d[4]; co++)
+            for (int cl = 0; cl < cig; cl++)
+                for (int k = 0; k < K * K; k++) {
+                    double a = 0.25;
+                    for (int b = 0; b < d[0]; b++)
+                        for (int oy = 0; oy < Ho; oy++)
+                            for (int ox = 0; ox < Wo; ox++) {
+                                int iy = oy - p + k / K, ix = ox - p + k % K;
+                                if (iy >= 0 && iy < d[2] && ix >= 0 && ix < d[3])
+                                    a += (double)y0[(((size_t)b * d[4] + co) * Ho + oy) * Wo + ox] *
+                                         x[(((size_t)b * d[1] + co / cog * cig + cl) * d[2] + iy) * d[3] + ix];
+                            }
+                    size_t i = ((size_t)co * cig + cl) * K * K + k;
+                    ck_assert_msg(fabs(dw1[i] - a) < 1e-4 * (1 + fabs(a)), "shape %zu: dw[%zu] = %g, expected %g", s,
+                                  i, dw1[i], a);
+                }
+        free(dw), free(dw1);
         free(x), free(w), free(bias), free(y0), free(ref), free(y);
     }
     nvc_nn_free(&nn);
