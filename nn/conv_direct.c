@@ -44,7 +44,8 @@ enum {
     BAND_POS = 2048,      /* output positions per band, about */
     BAND_FLOATS = 65536,  /* input floats per band, at most (unless one row is more) */
     LANES = 16,           /* partial sums per weight gradient (positions mod 16) */
-    WMR = 4, WNJ = 5      /* weight-gradient kernels: output channels x weights per call */
+    WMR = 4, WNJ = 5,     /* weight-gradient kernels: output channels x weights per call */
+    WCHUNK = 1024          /* and positions per call, at most */
 };
 
 typedef struct Direct {
@@ -515,13 +516,16 @@ static void weight_unit(float *dweight, const float *dout, const float *inp, con
             build_band(xp, inp + ((size_t)b * d->Cin + (size_t)g * d->cin_g) * d->hw, d, oy0, rows);
             build_dout_band(dyp, Pd, dout + ((size_t)b * d->Cout + (size_t)g * d->cout_g + co0) * d->howo, d, mr,
                             oy0, rows, n16);
-            for (int j0 = 0; j0 < d->kdim; j0 += WNJ) {
-                int nj = NVC_MIN(WNJ, d->kdim - j0);
-                size_t offj[WNJ];
-                for (int j = 0; j < nj; j++)
-                    offj[j] = (size_t)(j0 + j) / d->kk * d->P + offs[(j0 + j) % d->kk];
-                isa->wk[mr][nj](dyp, Pd, xp, offj, n16, acc + (size_t)j0 * LANES, lda);
-            }
+            /* chunks of positions (in order: the same sums) that keep dy in L1 */
+            for (int pc = 0; pc < n16; pc += WCHUNK)
+                for (int j0 = 0; j0 < d->kdim; j0 += WNJ) {
+                    int nj = NVC_MIN(WNJ, d->kdim - j0);
+                    size_t offj[WNJ];
+                    for (int j = 0; j < nj; j++)
+                        offj[j] = (size_t)(j0 + j) / d->kk * d->P + offs[(j0 + j) % d->kk];
+                    isa->wk[mr][nj](dyp + pc, Pd, xp + pc, offj, NVC_MIN(WCHUNK, n16 - pc), acc + (size_t)j0 * LANES,
+                                    lda);
+                }
         }
     for (int m = 0; m < mr; m++) {
         float *dw = dweight + ((size_t)g * d->cout_g + co0 + m) * d->kdim;
