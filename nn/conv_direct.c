@@ -41,7 +41,8 @@ enum {
     MRMAX = 8,     /* output channels per kernel call, at most */
     LDT = 128,     /* tile row stride: NV x vector length, at most */
     KMAX = 11,     /* largest kernel side */
-    BAND_POS = 2048,      /* output positions per band, about */
+    BAND_POS = 1024,      /* output positions per band, about */
+    COG = 24,             /* output channels per forward unit (a multiple of every MR) */
     BAND_FLOATS = 65536,  /* input floats per band, at most (unless one row is more) */
     LANES = 16,           /* partial sums per weight gradient (positions mod 16) */
     WMR = 4, WNJ = 5,     /* weight-gradient kernels: output channels x weights per call */
@@ -430,14 +431,14 @@ NVC_VEC_CLONES static void emit(float *y, const float *tile, const float *bias, 
     }
 }
 
-/* one band: all output channels of group g, output rows [oy0, oy0 + rows) */
+/* one band: output channels [c0, c1) of group g, output rows [oy0, oy0 + rows) */
 static void band_unit(float *out, const float *packed, const float *bias, const float *xp, const int *offs,
-                      const Direct *d, const Isa *isa, int g, int oy0, int rows, int accumulate)
+                      const Direct *d, const Isa *isa, int g, int c0, int c1, int oy0, int rows, int accumulate)
 {
     float tile[MRMAX * LDT] __attribute__((aligned(64)));
     const int npos = (rows - 1) * d->Wp + d->Wo;
-    for (int co0 = 0; co0 < d->cout_g; co0 += isa->mr) {
-        int mr = NVC_MIN(isa->mr, d->cout_g - co0), step = isa->nv[mr] * isa->vl;
+    for (int co0 = c0; co0 < c1; co0 += isa->mr) {
+        int mr = NVC_MIN(isa->mr, c1 - co0), step = isa->nv[mr] * isa->vl;
         size_t co = (size_t)g * d->cout_g + co0;
         const float *w = packed + co * d->kdim;
         for (int p0 = 0; p0 < npos; p0 += step) {
@@ -463,14 +464,16 @@ void nvc_conv2d_direct(NvcNn *nn, float *out, const float *inp, const float *wei
     int offs[KMAX * KMAX];
     for (int k = 0; k < d.kk; k++)
         offs[k] = k / K * d.Wp + k % K;
-    const int nu = B * groups * d.nbands;
+    /* units: (image, group, band, COG output channels); any split gives the same bits */
+    const int ncog = (d.cout_g + COG - 1) / COG, nu = B * groups * d.nbands * ncog;
 #pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
     for (int u = 0; u < nu; u++) {
-        int b = u / (groups * d.nbands), g = u / d.nbands % groups, oy0 = u % d.nbands * d.R;
-        int rows = NVC_MIN(d.R, d.Ho - oy0);
+        int cg = u % ncog, band = u / ncog % d.nbands, g = u / (ncog * d.nbands) % groups;
+        int b = u / (ncog * d.nbands * groups), oy0 = band * d.R, rows = NVC_MIN(d.R, d.Ho - oy0);
         float *xp = scratch + nw + (size_t)nvc_thread_id() * d.band;
         build_band(xp, inp + ((size_t)b * Cin + (size_t)g * d.cin_g) * d.hw, &d, oy0, rows);
-        band_unit(out + (size_t)b * Cout * d.howo, scratch, bias, xp, offs, &d, isa, g, oy0, rows, accumulate);
+        band_unit(out + (size_t)b * Cout * d.howo, scratch, bias, xp, offs, &d, isa, g, cg * COG,
+                  NVC_MIN(d.cout_g, (cg + 1) * COG), oy0, rows, accumulate);
     }
 }
 
