@@ -45,7 +45,7 @@ enum {
     COG = 24,             /* output channels per forward unit (a multiple of every MR) */
     BAND_FLOATS = 65536,  /* input floats per band, at most (unless one row is more) */
     LANES = 16,           /* partial sums per weight gradient (positions mod 16) */
-    WMR = 4, WNJ = 5,     /* weight-gradient kernels: output channels x weights per call */
+    WMR = 6, WNJ = 4,     /* weight-gradient kernels: output channels x weights per call */
     WCHUNK = 1024          /* and positions per call, at most */
 };
 
@@ -115,13 +115,13 @@ KC(1) KC(2) KC(3) KC(4) KC(5) KC(6) KC(7) KC(8)
     {                                                                                                                \
         wkernel_c(MR, NJ, dy, Pd, x, offj, n, acc, lda);                                                             \
     }
-#define WK_ROW(P, MR) P(MR, 1) P(MR, 2) P(MR, 3) P(MR, 4) P(MR, 5)
-WK_ROW(WKC, 1) WK_ROW(WKC, 2) WK_ROW(WKC, 3) WK_ROW(WKC, 4)
-#define WK_TAB(pre, MR) { NULL, pre##MR##_1, pre##MR##_2, pre##MR##_3, pre##MR##_4, pre##MR##_5 }
+#define WK_ROW(P, MR) P(MR, 1) P(MR, 2) P(MR, 3) P(MR, 4)
+WK_ROW(WKC, 1) WK_ROW(WKC, 2) WK_ROW(WKC, 3) WK_ROW(WKC, 4) WK_ROW(WKC, 5) WK_ROW(WKC, 6)
+#define WK_TAB(pre, MR) { NULL, pre##MR##_1, pre##MR##_2, pre##MR##_3, pre##MR##_4 }
 
 static const Isa isa_c = {
     { NULL, kc_1, kc_2, kc_3, kc_4, kc_5, kc_6, kc_7, kc_8 }, { 0, 16, 16, 16, 16, 16, 16, 16, 16 }, 1, 8,
-    { { NULL }, WK_TAB(wkc_, 1), WK_TAB(wkc_, 2), WK_TAB(wkc_, 3), WK_TAB(wkc_, 4) },
+    { { NULL }, WK_TAB(wkc_, 1), WK_TAB(wkc_, 2), WK_TAB(wkc_, 3), WK_TAB(wkc_, 4), WK_TAB(wkc_, 5), WK_TAB(wkc_, 6) },
 };
 
 #if HAVE_X86
@@ -207,11 +207,11 @@ T512 void wkernel512(const int MR, const int NJ, const float *dy, size_t Pd, con
     {                                                                                                                \
         wkernel512(MR, NJ, dy, Pd, x, offj, n, acc, lda);                                                            \
     }
-WK_ROW(WK512, 1) WK_ROW(WK512, 2) WK_ROW(WK512, 3) WK_ROW(WK512, 4)
+WK_ROW(WK512, 1) WK_ROW(WK512, 2) WK_ROW(WK512, 3) WK_ROW(WK512, 4) WK_ROW(WK512, 5) WK_ROW(WK512, 6)
 
 static const Isa isa_avx512 = {
     { NULL, k512_1, k512_2, k512_3, k512_4, k512_5, k512_6, k512_7, k512_8 }, { 0, 8, 8, 7, 5, 4, 4, 3, 3 }, 16, 6,
-    { { NULL }, WK_TAB(wk512_, 1), WK_TAB(wk512_, 2), WK_TAB(wk512_, 3), WK_TAB(wk512_, 4) },
+    { { NULL }, WK_TAB(wk512_, 1), WK_TAB(wk512_, 2), WK_TAB(wk512_, 3), WK_TAB(wk512_, 4), WK_TAB(wk512_, 5), WK_TAB(wk512_, 6) },
 };
 
 /* ---- AVX2 + FMA: 16 registers ----------------------------------------------------------- */
@@ -294,11 +294,11 @@ T256 void wkernel256(const int MR, const int NJ, const float *dy, size_t Pd, con
     {                                                                                                                \
         wkernel256(MR, NJ, dy, Pd, x, offj, n, acc, lda);                                                            \
     }
-WK_ROW(WK256, 1) WK_ROW(WK256, 2) WK_ROW(WK256, 3) WK_ROW(WK256, 4)
+WK_ROW(WK256, 1) WK_ROW(WK256, 2) WK_ROW(WK256, 3) WK_ROW(WK256, 4) WK_ROW(WK256, 5) WK_ROW(WK256, 6)
 
 static const Isa isa_avx2 = {
     { NULL, k256_1, k256_2, k256_3, k256_4, k256_5, k256_6, k256_7, k256_8 }, { 0, 7, 5, 3, 3, 2, 2, 1, 1 }, 8, 4,
-    { { NULL }, WK_TAB(wk256_, 1), WK_TAB(wk256_, 2), WK_TAB(wk256_, 3), WK_TAB(wk256_, 4) },
+    { { NULL }, WK_TAB(wk256_, 1), WK_TAB(wk256_, 2), WK_TAB(wk256_, 3), WK_TAB(wk256_, 4), WK_TAB(wk256_, 5), WK_TAB(wk256_, 6) },
 };
 #endif
 
