@@ -4,20 +4,27 @@
  * GEMM packing, which dominate at the small channel counts of the INR
  * decoders (HNeRV's 5x5 convs of 12 channels).
  *
- * A unit of work is (image, group, band of R output rows). Its input rows,
- * zero-padded to Wp = W + 2 pad columns, are copied once into a band buffer
- * (cin_g planes of P floats). Output position p = r Wp + ox of the band then
- * reads input p + ky Wp + kx of each plane, so a kernel computes MR output
- * channels x NV vectors of consecutive positions as a 1-D product over
- * (ci, ky, kx) with the weights (packed [ci][ky][kx][MR]) broadcast. The
- * positions with ox >= Wo are computed and dropped.
+ * Forward: a unit of work is (image, group, band of R output rows, up to COG
+ * output channels). Its input rows, zero-padded to Wp = W + 2 pad columns,
+ * are copied once into a band buffer (cin_g planes of P floats). Output
+ * position p = r Wp + ox of the band then reads input p + ky Wp + kx of each
+ * plane, so a kernel computes MR output channels x NV vectors of consecutive
+ * positions as a 1-D product over (ci, ky, kx) with the weights (packed
+ * [ci][ky][kx][MR]) broadcast. The positions with ox >= Wo are computed and
+ * dropped. The input gradient is such a conv (the caller's transposed form).
  *
  * Summation order, the same on every path (AVX-512, AVX2, plain C) and for
  * any thread count: each output is a chain of fused multiply-adds over ci,
  * ky, kx in this order starting from 0, then added to the bias (or to the
  * output when accumulating). This is also the order of the im2col GEMM it
- * replaces as OpenBLAS computes it (its x86-64 kernels, for K*K*cin <= 448
- * and at least 16 output positions), so the results keep their bits there.
+ * replaces as OpenBLAS 0.3.21 computes it (measured on its SkylakeX kernels:
+ * for K*K*cin <= 448, except in some products of a few tens of positions),
+ * so the results keep their bits there.
+ *
+ * Weight gradient: a unit is (group, WMR output channels) over every image
+ * and band in order; each weight keeps LANES partial sums (band positions
+ * mod 16, each a chain of fused multiply-adds), summed as a fixed tree at
+ * the end.
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
@@ -38,15 +45,16 @@
 #include "nn/vmath.h"
 
 enum {
-    MRMAX = 8,     /* output channels per kernel call, at most */
-    LDT = 128,     /* tile row stride: NV x vector length, at most */
-    KMAX = 11,     /* largest kernel side */
-    BAND_POS = 1024,      /* output positions per band, about */
-    COG = 24,             /* output channels per forward unit (a multiple of every MR) */
-    BAND_FLOATS = 65536,  /* input floats per band, at most (unless one row is more) */
-    LANES = 16,           /* partial sums per weight gradient (positions mod 16) */
-    WMR = 6, WNJ = 4,     /* weight-gradient kernels: output channels x weights per call */
-    WCHUNK = 1024          /* and positions per call, at most */
+    MRMAX = 8,           /* output channels per kernel call, at most */
+    LDT = 128,           /* tile row stride: NV x vector length, at most */
+    KMAX = 11,           /* largest kernel side */
+    CPOS = 16,           /* positions per call of the plain C kernels */
+    BAND_POS = 1024,     /* output positions per band, about */
+    BAND_FLOATS = 65536, /* input floats per band, at most (unless one row is more) */
+    COG = 24,            /* output channels per forward unit (a multiple of every MR) */
+    LANES = 16,          /* partial sums per weight gradient (positions mod 16) */
+    WMR = 6, WNJ = 4,    /* weight-gradient kernels: output channels x weights per call */
+    WCHUNK = 1024        /* and positions per call, at most */
 };
 
 typedef struct Direct {
@@ -71,17 +79,15 @@ typedef struct Isa {
 
 /* ---- plain C (also the reference of the tests) -------------------------------------- */
 
-#define NVC_SCALAR_POS 16
-
 static inline void kernel_c(const int MR, const float *x, size_t P, const int *offs, int cin, int kk,
                             const float *w, float *tile)
 {
-    float acc[MRMAX][NVC_SCALAR_POS] = { { 0 } };
+    float acc[MRMAX][CPOS] = { { 0 } };
     for (int c = 0; c < cin; c++, x += P)
         for (int k = 0; k < kk; k++, w += MR) {
             const float *xk = x + offs[k];
             for (int m = 0; m < MR; m++)
-                for (int j = 0; j < NVC_SCALAR_POS; j++)
+                for (int j = 0; j < CPOS; j++)
                     acc[m][j] = fmaf(w[m], xk[j], acc[m][j]);
         }
     for (int m = 0; m < MR; m++)
@@ -121,7 +127,7 @@ WK_ROW(WKC, 1) WK_ROW(WKC, 2) WK_ROW(WKC, 3) WK_ROW(WKC, 4) WK_ROW(WKC, 5) WK_RO
 #define WK_TAB(pre, MR) { NULL, pre##MR##_1, pre##MR##_2, pre##MR##_3, pre##MR##_4 }
 
 static const Isa isa_c = {
-    { NULL, kc_1, kc_2, kc_3, kc_4, kc_5, kc_6, kc_7, kc_8 }, { 0, 16, 16, 16, 16, 16, 16, 16, 16 }, 1, 8, 0,
+    { NULL, kc_1, kc_2, kc_3, kc_4, kc_5, kc_6, kc_7, kc_8 }, { 0, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS }, 1, 8, 0,
     { { NULL }, WK_TAB(wkc_, 1), WK_TAB(wkc_, 2), WK_TAB(wkc_, 3), WK_TAB(wkc_, 4), WK_TAB(wkc_, 5), WK_TAB(wkc_, 6) },
 };
 
