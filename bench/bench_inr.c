@@ -10,11 +10,15 @@
  *       plus training steps (batch 2: forward, loss, backward, Adam) in
  *       frames/s.
  * The baseline, measured in the same run: SGEMM 2048^3 on the same threads
- * (OpenBLAS's own threading when built with it).
+ * (OpenBLAS's own threading when built with it). For a HNeRV stream, also
+ * the same decoder in PyTorch (bench/inr_torch.py: 100 forwards, batch 1, on
+ * the same threads) and nvc's speed relative to it (NVC_PYTHON picks the
+ * interpreter; skipped without torch).
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,10 @@
 #include "inr/loss.h"
 #include "nn/cpu.h"
 #include "nvc/nvc.h"
+
+#ifndef NVC_SRCDIR
+#define NVC_SRCDIR "."
+#endif
 
 static void quiet(void *cookie, enum NvcLogLevel level, const char *fmt, va_list ap)
 {
@@ -76,6 +84,40 @@ static void report(const char *what, double macs, double fps, double peak)
     double gf = 2.0 * macs * fps / 1e9;
     printf("%-28s %8.2f frames/s  %7.2f GMAC/frame  %6.1f GFLOPS  %.3f of the SGEMM peak\n", what, fps, macs / 1e9,
            gf, gf / peak);
+}
+
+/* ms per forward of the PyTorch twin of a HNeRV decoder, or NAN without PyTorch. */
+static double torch_hnerv_ms(const InrArch *a, int threads, char *version, size_t vsz)
+{
+    const char *cands[] = { getenv("NVC_PYTHON"), "python3", "/usr/bin/python3" };
+    char cmd[1024], line[256];
+    double ms = NAN;
+    version[0] = 0;
+    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && isnan(ms); i++) {
+        if (!cands[i])
+            continue;
+        snprintf(cmd, sizeof(cmd), "%s -c 'import torch' 2>/dev/null", cands[i]);
+        if (system(cmd) != 0)
+            continue;
+        int o = snprintf(cmd, sizeof(cmd), "OMP_NUM_THREADS=%d %s %s/bench/inr_torch.py %d %d %d %d ", threads,
+                         cands[i], NVC_SRCDIR, threads, a->emb_ch, a->grid_h, a->grid_w);
+        for (int k = 0; k <= a->nstrides; k++)
+            o += snprintf(cmd + o, sizeof(cmd) - o, "%s%d", k ? "," : "", a->width[k]);
+        for (int k = 0; k < a->nstrides; k++)
+            o += snprintf(cmd + o, sizeof(cmd) - o, "%c%d", k ? ',' : ' ', a->stride[k]);
+        snprintf(cmd + o, sizeof(cmd) - o, " 100 3");
+        FILE *p = popen(cmd, "r");
+        if (!p)
+            continue;
+        while (fgets(line, sizeof(line), p)) {
+            if (!strncmp(line, "ms_per_forward ", 15))
+                ms = atof(line + 15);
+            else if (!strncmp(line, "torch ", 6))
+                snprintf(version, vsz, "%.*s", (int)strcspn(line, "\n"), line);
+        }
+        pclose(p);
+    }
+    return ms;
 }
 
 /* Decode a stream through the public API: best of reps passes. */
@@ -132,6 +174,15 @@ static int bench_stream(const char *path, int threads, int reps, double peak)
         report(what, macs, n / best, peak);
         printf("  network: %zu parameters, %.0f MAC/pixel of the padded %dx%d frame\n", inr_arch_params(&s.a),
                inr_arch_macs(&s.a) / ((double)H * W), W, H);
+        if (kind == INR_HNERV) {
+            char version[128];
+            double ms = torch_hnerv_ms(&s.a, threads, version, sizeof(version));
+            if (isnan(ms))
+                printf("  PyTorch: not available (python3 with torch; set NVC_PYTHON)\n");
+            else
+                printf("  PyTorch decoder forward (%s): %.2f frames/s; nvc/PyTorch %.2fx\n", version, 1e3 / ms,
+                       n / best / (1e3 / ms));
+        }
     } else {
         fprintf(stderr, "decoding failed: %s\n", nvc_error_string(ret));
     }

@@ -3,7 +3,9 @@
  *   1. SGEMM GFLOPS of this machine (OpenBLAS on all threads, n = 2048): the baseline;
  *   2. conv 3x3 64 -> 64 at 128x128, batch 2, forward + backward GFLOPS and
  *      its ratio to the baseline (target >= 0.5);
- *   3. one training step of a small HNeRV-shaped network (tests/nn_model.h)
+ *   3. a HNeRV-sized conv (5x5, 12 -> 48 channels at 144x144): forward,
+ *      input gradient and weight gradient GFLOPS and their ratios to the baseline;
+ *   4. one training step of a small HNeRV-shaped network (tests/nn_model.h)
  *      in nvc and in PyTorch (bench/nn_torch.py) on the same threads, and the
  *      ratio (aim >= 1.5).
  * Usage: bench_nn [--threads N] [--steps N] [--no-torch]
@@ -118,6 +120,32 @@ static void bench_conv(NvcNn *nn, double *fwd, double *bwd, double *both)
     nvc_free_aligned(w), nvc_free_aligned(dw), nvc_free_aligned(b), nvc_free_aligned(db);
 }
 
+/* GFLOPS of a stride-1 conv (pad K / 2, batch B): forward, input gradient
+ * alone, weight gradient alone */
+static void bench_conv_parts(NvcNn *nn, int B, int Cin, int H, int W, int Cout, int K, double gf[3])
+{
+    enum { reps = 5 };
+    size_t nx = (size_t)B * Cin * H * W, ny = (size_t)B * Cout * H * W, nw = (size_t)Cout * Cin * K * K;
+    float *x = filled(nx, 1), *y = filled(ny, 1), *dy = filled(ny, 0.1f), *dx = filled(nx, 0);
+    float *w = filled(nw, 0.1f), *dw = filled(nw, 0), *b = filled(Cout, 0.1f);
+    double fl = 2.0 * B * Cout * H * W * Cin * K * K, t[3][reps];
+    for (int r = -1; r < reps; r++) {
+        double t0 = now();
+        nn->ops->conv2d_forward(nn, y, x, w, b, B, Cin, H, W, Cout, K, 1, K / 2, 1);
+        double t1 = now();
+        nn->ops->conv2d_backward(nn, dy, x, w, dx, NULL, NULL, B, Cin, H, W, Cout, K, 1, K / 2, 1);
+        double t2 = now();
+        nn->ops->conv2d_backward(nn, dy, x, w, NULL, dw, NULL, B, Cin, H, W, Cout, K, 1, K / 2, 1);
+        double t3 = now();
+        if (r >= 0)
+            t[0][r] = t1 - t0, t[1][r] = t2 - t1, t[2][r] = t3 - t2;
+    }
+    for (int i = 0; i < 3; i++)
+        gf[i] = fl / best(t[i], reps) / 1e9;
+    nvc_free_aligned(x), nvc_free_aligned(y), nvc_free_aligned(dy), nvc_free_aligned(dx);
+    nvc_free_aligned(w), nvc_free_aligned(dw), nvc_free_aligned(b);
+}
+
 /* HNeRV-shaped: embedding 16x4x4 -> strides 4, 2, 2, 2 -> 3x128x128, C0 = 64,
  * widths / 1.2 (floor 12), kernels 1, 3, 5, 5; batch 2 */
 static const HnConfig net = { .B = 2, .eh = 4, .ew = 4, .c0 = 64, .nblk = 4, .stride = { 4, 2, 2, 2 },
@@ -219,6 +247,11 @@ int main(int argc, char **argv)
     printf("conv 3x3 64->64 128x128 b2 backward:    %7.1f GFLOPS\n", bwd);
     printf("conv 3x3 64->64 128x128 b2 fwd+bwd:     %7.1f GFLOPS, ratio to sgemm %.2f (target >= 0.5)\n", both,
            both / peak);
+
+    double gf[3];
+    bench_conv_parts(nn, 2, 12, 144, 144, 48, 5, gf);
+    printf("conv 5x5 12->48 144x144 b2 (HNeRV):     %7.1f GFLOPS forward (%.2f of sgemm), %.1f input grad (%.2f), "
+           "%.1f weight grad (%.2f)\n", gf[0], gf[0] / peak, gf[1], gf[1] / peak, gf[2], gf[2] / peak);
 
     double gflop, t = bench_train(nn, steps, 2, &gflop);
     double ms = NAN;

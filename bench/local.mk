@@ -33,7 +33,7 @@ bench_bench_nn_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_SRCDIR='"$(abs_top_srcdir)"'
 bench_bench_nn_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
 bench_bench_nn_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 bench_bench_nn_LDFLAGS = $(OPENMP_CFLAGS)
-EXTRA_DIST += bench/nn_torch.py
+EXTRA_DIST += bench/nn_torch.py bench/inr_torch.py
 
 # The RD benchmark script (nvc-rd on the shared clips; see its header).
 EXTRA_DIST += bench/rd.sh
@@ -51,6 +51,7 @@ bench_bench_image_LDFLAGS = $(OPENMP_CFLAGS)
 EXTRA_PROGRAMS += bench/bench_inr
 bench_PROGS += bench/bench_inr
 bench_bench_inr_SOURCES = bench/bench_inr.c
+bench_bench_inr_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_SRCDIR='"$(abs_top_srcdir)"'
 bench_bench_inr_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
 bench_bench_inr_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
 bench_bench_inr_LDFLAGS = $(OPENMP_CFLAGS)

@@ -1,6 +1,8 @@
 /*
  * conv2d and linear on the CPU: im2col by tiles of output positions + SGEMM,
- * a direct path for depthwise convolutions.
+ * a direct path for depthwise convolutions, and register-blocked direct
+ * kernels (conv_direct.c) for the stride-1 forward convs with K > 1 and the
+ * input gradients computed as such convs.
  *
  * Threads only ever share work at fixed boundaries that depend on the shapes,
  * never on the thread count, and every gradient element is accumulated by
@@ -329,6 +331,11 @@ static void backward_input_transposed(NvcNn *nn, const float *dout, const float 
     Conv t;
     if (conv_setup(nn, &t, c->B, c->Cout, c->Ho, c->Wo, c->Cin, c->K, 1, c->K - 1 - c->pad, c->G))
         return;
+    if (nvc_conv2d_direct_ok(t.cin_g, t.K, 1)) {
+        nvc_conv2d_direct(nn, dinp, dout, weight, NULL, t.B, t.Cin, t.H, t.W, t.Cout, t.K, t.pad, t.G,
+                          NVC_CONV_ACCUMULATE | NVC_CONV_FLIPPED);
+        return;
+    }
     const size_t nw = (size_t)c->Cout * c->kdim;
     float *wt = nvc_nn_scratch(nn, nw + forward_scratch(nn, &t));
     if (!wt)
@@ -421,6 +428,10 @@ void nvc_conv2d_forward(NvcNn *nn, float *out, const float *inp, const float *we
         direct_forward(nn, out, inp, weight, bias, &c);
         return;
     }
+    if (nvc_conv2d_direct_ok(c.cin_g, K, stride)) {
+        nvc_conv2d_direct(nn, out, inp, weight, bias, B, Cin, H, W, Cout, K, pad, groups, 0);
+        return;
+    }
     float *scratch = nvc_nn_scratch(nn, forward_scratch(nn, &c) + 1);
     if (scratch)
         gemm_forward(nn, out, inp, weight, bias, &c, scratch, 0);
@@ -442,8 +453,14 @@ void nvc_conv2d_backward(NvcNn *nn, const float *dout, const float *inp, const f
             direct_backward_weight(nn, dout, inp, dweight, &c);
         return;
     }
-    /* stride 1, not expanding (the transposed GEMM has cin_g rows): gather; else col2im */
-    if (dinp && c.s == 1 && !c.pointwise && c.cout_g <= c.cin_g) {
+    if (dweight && nvc_conv2d_direct_ok(c.cin_g, K, stride)) {
+        nvc_conv2d_direct_backward_weight(nn, dout, inp, dweight, B, Cin, H, W, Cout, K, pad, groups);
+        dweight = NULL;
+    }
+    /* stride 1: a gather by the direct kernels, or when not expanding (the
+     * transposed GEMM has cin_g rows) by im2col + GEMM; else col2im */
+    if (dinp && c.s == 1 && !c.pointwise &&
+        (c.cout_g <= c.cin_g || nvc_conv2d_direct_ok(c.cout_g, K, stride))) {
         backward_input_transposed(nn, dout, weight, dinp, &c);
         dinp = NULL;
     }

@@ -50,6 +50,27 @@ void nvc_sgemm_parallel(NvcNn *nn, int transa, int transb, int M, int N, int K, 
 /* Make the BLAS library single-threaded (once per process). */
 void nvc_sgemm_init(void);
 
+/* Stride-1 convs by direct kernels (conv_direct.c): out (B, Cout, Ho, Wo) =
+ * bias (or 0; or out itself with NVC_CONV_ACCUMULATE) + conv(inp (B, Cin, H, W)),
+ * weight (Cout, Cin/groups, K, K); with NVC_CONV_FLIPPED, weight is that of
+ * the conv whose input gradient this is: (Cin, Cout/groups, K, K), read
+ * transposed and rotated by 180 degrees. Only for the shapes of
+ * nvc_conv2d_direct_ok (shapes checked by the caller). */
+enum { NVC_CONV_ACCUMULATE = 1, NVC_CONV_FLIPPED = 2 };
+void nvc_conv2d_direct(NvcNn *nn, float *out, const float *inp, const float *weight, const float *bias, int B,
+                       int Cin, int H, int W, int Cout, int K, int pad, int groups, int flags);
+int nvc_conv2d_direct_ok(int cin_g, int K, int stride);
+/* dweight (Cout, Cin/groups, K, K) += the weight gradient of that conv (stride 1):
+ * per weight, 16 partial sums (output positions mod 16 of fixed bands, images
+ * and bands in order), then summed as a fixed tree. */
+void nvc_conv2d_direct_backward_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, int B,
+                                       int Cin, int H, int W, int Cout, int K, int pad, int groups);
+
+/* Kernels of the direct convs: the best this CPU has up to isa (tests compare
+ * them: all give the same bits). Returns the set now in use. */
+enum { NVC_CONV_DIRECT_NONE, NVC_CONV_DIRECT_C, NVC_CONV_DIRECT_AVX2, NVC_CONV_DIRECT_AVX512 };
+int nvc_conv2d_direct_set_isa(int isa);
+
 /* Sum of per-block partial sums in block order. */
 static inline double nvc_sum_blocks(const double *part, size_t nb)
 {

@@ -13,6 +13,7 @@ libnvc_core_la_SOURCES += \
 	nn/nn.c \
 	nn/gemm.c \
 	nn/conv.c \
+	nn/conv_direct.c \
 	nn/elementwise.c \
 	nn/resample.c \
 	nn/norm.c \

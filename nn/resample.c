@@ -11,6 +11,7 @@
 
 #include "codec/internal.h"
 #include "nn/cpu.h"
+#include "nn/vmath.h"
 
 static int check_dims(NvcNn *nn, const char *op, int B, int C, int H, int W, int s)
 {
@@ -21,6 +22,25 @@ static int check_dims(NvcNn *nn, const char *op, int B, int C, int H, int W, int
 
 /* ---- PixelShuffle -------------------------------------------------------------------- */
 
+/* s = 2: y[2 c + j] = x_j[c], one output row from 2 input rows (vectorized interleave) */
+NVC_VEC_CLONES static void ps2_row_forward(float *y, const float *x0, const float *x1, int W)
+{
+#pragma omp simd
+    for (int c = 0; c < W; c++) {
+        y[2 * c] = x0[c];
+        y[2 * c + 1] = x1[c];
+    }
+}
+
+NVC_VEC_CLONES static void ps2_row_backward(const float *y, float *x0, float *x1, int W)
+{
+#pragma omp simd
+    for (int c = 0; c < W; c++) {
+        x0[c] += y[2 * c];
+        x1[c] += y[2 * c + 1];
+    }
+}
+
 void nvc_pixel_shuffle_forward(NvcNn *nn, float *out, const float *inp, int B, int C, int H, int W, int s)
 {
     if (check_dims(nn, "pixel_shuffle", B, C, H, W, s))
@@ -30,9 +50,17 @@ void nvc_pixel_shuffle_forward(NvcNn *nn, float *out, const float *inp, int B, i
     for (int u = 0; u < B * C; u++) {
         float *y = out + (size_t)u * H * s * Wo;
         const float *x = inp + (size_t)u * s * s * H * W;
+        const size_t hw = (size_t)H * W;
+        if (s == 2) {
+            for (int r = 0; r < 2 * H; r++) {
+                const float *xr = x + (size_t)(r & 1) * 2 * hw + (size_t)(r >> 1) * W;
+                ps2_row_forward(y + (size_t)r * Wo, xr, xr + hw, W);
+            }
+            continue;
+        }
         for (int i = 0; i < s; i++)
             for (int j = 0; j < s; j++) {
-                const float *xp = x + (size_t)(i * s + j) * H * W;
+                const float *xp = x + (size_t)(i * s + j) * hw;
                 for (int r = 0; r < H; r++) {
                     float *yr = y + (size_t)(r * s + i) * Wo + j;
                     const float *xr = xp + (size_t)r * W;
@@ -52,9 +80,17 @@ void nvc_pixel_shuffle_backward(NvcNn *nn, const float *dout, float *dinp, int B
     for (int u = 0; u < B * C; u++) {
         const float *dy = dout + (size_t)u * H * s * Wo;
         float *dx = dinp + (size_t)u * s * s * H * W;
+        const size_t hw = (size_t)H * W;
+        if (s == 2) {
+            for (int r = 0; r < 2 * H; r++) {
+                float *xr = dx + (size_t)(r & 1) * 2 * hw + (size_t)(r >> 1) * W;
+                ps2_row_backward(dy + (size_t)r * Wo, xr, xr + hw, W);
+            }
+            continue;
+        }
         for (int i = 0; i < s; i++)
             for (int j = 0; j < s; j++) {
-                float *xp = dx + (size_t)(i * s + j) * H * W;
+                float *xp = dx + (size_t)(i * s + j) * hw;
                 for (int r = 0; r < H; r++) {
                     const float *yr = dy + (size_t)(r * s + i) * Wo + j;
                     float *xr = xp + (size_t)r * W;

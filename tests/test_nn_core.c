@@ -160,6 +160,112 @@ START_TEST(test_sgemm_threads)
 }
 END_TEST
 
+/* ---- direct convs: every kernel set gives the bits of a plain chain of fmaf ------------------- */
+
+/* y = (acc ? y : bias) + fmaf chain over (cl, ky, kx) from 0, padding read as 0; flip: the weights of
+ * the conv whose input gradient this is */
+static void direct_ref(float *y, const float *x, const float *w, const float *bias, const int *d, int acc,
+                       int flip)
+{
+    int B = d[0], Cin = d[1], H = d[2], W = d[3], Cout = d[4], K = d[5], p = d[6], G = d[7];
+    int Ho = H + 2 * p - K + 1, Wo = W + 2 * p - K + 1, cig = Cin / G, cog = Cout / G, kk = K * K;
+    for (int b = 0; b < B; b++)
+        for (int co = 0; co < Cout; co++)
+            for (int oy = 0; oy < Ho; oy++)
+                for (int ox = 0; ox < Wo; ox++) {
+                    float a = 0.0f;
+                    int g = co / cog;
+                    for (int cl = 0; cl < cig; cl++)
+                        for (int k = 0; k < kk; k++) {
+                            int iy = oy - p + k / K, ix = ox - p + k % K;
+                            float xv = iy < 0 || iy >= H || ix < 0 || ix >= W
+                                           ? 0.0f
+                                           : x[(((size_t)b * Cin + g * cig + cl) * H + iy) * W + ix];
+                            size_t wi = flip ? (((size_t)g * cig + cl) * cog + co % cog) * kk + kk - 1 - k
+                                             : ((size_t)co * cig + cl) * kk + k;
+                            a = fmaf(w[wi], xv, a);
+                        }
+                    float *o = y + (((size_t)b * Cout + co) * Ho + oy) * Wo + ox;
+                    *o = acc ? *o + a : bias ? bias[co] + a : a;
+                }
+}
+
+START_TEST(test_conv_direct)
+{
+    /* B Cin H W Cout K pad G */
+    static const int shapes[][8] = {
+        { 2, 5, 11, 19, 13, 5, 2, 1 }, { 1, 6, 9, 33, 4, 3, 0, 2 }, { 1, 12, 20, 37, 48, 5, 2, 1 },
+        { 1, 4, 7, 150, 3, 3, 1, 1 },  { 1, 3, 12, 5, 17, 11, 5, 1 }, { 1, 9, 30, 30, 6, 7, 3, 3 },
+    };
+    NvcNn *nn = nn_cpu(3);
+    for (size_t s = 0; s < NVC_ARRAY_SIZE(shapes); s++) {
+        const int *d = shapes[s];
+        int Ho = d[2] + 2 * d[6] - d[5] + 1, Wo = d[3] + 2 * d[6] - d[5] + 1;
+        size_t nx = (size_t)d[0] * d[1] * d[2] * d[3], nw = (size_t)d[4] * d[1] / d[7] * d[5] * d[5];
+        size_t ny = (size_t)d[0] * d[4] * Ho * Wo;
+        float *x = malloc(nx * 4), *w = malloc(nw * 4), *bias = malloc(d[4] * 4), *y0 = malloc(ny * 4);
+        float *ref = malloc(ny * 4), *y = malloc(ny * 4);
+        ck_assert(x && w && bias && y0 && ref && y);
+        case_fill(x, nx, 21 + s, -1, 1);
+        case_fill(w, nw, 31 + s, -0.5f, 0.5f);
+        case_fill(bias, d[4], 41 + s, -1, 1);
+        case_fill(y0, ny, 51 + s, -1, 1);
+        for (int mode = 0; mode < 3; mode++) { /* bias; no bias; accumulate with flipped weights */
+            int flags = mode == 2 ? NVC_CONV_ACCUMULATE | NVC_CONV_FLIPPED : 0;
+            memcpy(ref, y0, ny * 4);
+            direct_ref(ref, x, w, mode ? NULL : bias, d, mode == 2, mode == 2);
+            for (int isa = NVC_CONV_DIRECT_C; isa <= NVC_CONV_DIRECT_AVX512; isa++) {
+                if (nvc_conv2d_direct_set_isa(isa) != isa)
+                    continue; /* not on this CPU */
+                memcpy(y, y0, ny * 4);
+                nvc_conv2d_direct(nn, y, x, w, mode ? NULL : bias, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+                                  flags);
+                ck_assert_int_eq(nvc_nn_error(nn), 0);
+                for (size_t i = 0; i < ny; i++)
+                    ck_assert_msg(!memcmp(&y[i], &ref[i], 4), "shape %zu mode %d isa %d: y[%zu] = %a, expected %a",
+                                  s, mode, isa, i, y[i], ref[i]);
+            }
+            nvc_conv2d_direct_set_isa(NVC_CONV_DIRECT_AVX512);
+        }
+        /* weight gradient (dout = y0): the same bits for every kernel set, close to a double-precision sum */
+        float *dw = calloc(nw, 4), *dw1 = calloc(nw, 4);
+        ck_assert(dw && dw1);
+        for (int isa = NVC_CONV_DIRECT_C; isa <= NVC_CONV_DIRECT_AVX512; isa++) {
+            if (nvc_conv2d_direct_set_isa(isa) != isa)
+                continue;
+            float *t = isa == NVC_CONV_DIRECT_C ? dw1 : dw;
+            for (size_t i = 0; i < nw; i++)
+                t[i] = 0.25f;
+            nvc_conv2d_direct_backward_weight(nn, y0, x, t, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+            ck_assert_int_eq(nvc_nn_error(nn), 0);
+            if (isa != NVC_CONV_DIRECT_C)
+                ck_assert_msg(!memcmp(dw, dw1, nw * 4), "shape %zu: weight gradient of isa %d differs", s, isa);
+        }
+        nvc_conv2d_direct_set_isa(NVC_CONV_DIRECT_AVX512);
+        int K = d[5], p = d[6], G = d[7], cig = d[1] / G, cog = d[4] / G;
+        for (int co = 0; co < d[4]; co++)
+            for (int cl = 0; cl < cig; cl++)
+                for (int k = 0; k < K * K; k++) {
+                    double a = 0.25;
+                    for (int b = 0; b < d[0]; b++)
+                        for (int oy = 0; oy < Ho; oy++)
+                            for (int ox = 0; ox < Wo; ox++) {
+                                int iy = oy - p + k / K, ix = ox - p + k % K;
+                                if (iy >= 0 && iy < d[2] && ix >= 0 && ix < d[3])
+                                    a += (double)y0[(((size_t)b * d[4] + co) * Ho + oy) * Wo + ox] *
+                                         x[(((size_t)b * d[1] + co / cog * cig + cl) * d[2] + iy) * d[3] + ix];
+                            }
+                    size_t i = ((size_t)co * cig + cl) * K * K + k;
+                    ck_assert_msg(fabs(dw1[i] - a) < 1e-4 * (1 + fabs(a)), "shape %zu: dw[%zu] = %g, expected %g", s,
+                                  i, dw1[i], a);
+                }
+        free(dw), free(dw1);
+        free(x), free(w), free(bias), free(y0), free(ref), free(y);
+    }
+    nvc_nn_free(&nn);
+}
+END_TEST
+
 /* ---- arenas and initializers ---------------------------------------------------------------- */
 
 typedef struct Toy {
@@ -437,6 +543,7 @@ int main(void)
     tcase_add_loop_test(tc, test_threads_big, 0, nn_nbig_cases);
     tcase_add_test(tc, test_sgemm);
     tcase_add_test(tc, test_sgemm_threads);
+    tcase_add_test(tc, test_conv_direct);
     tcase_add_test(tc, test_arena);
     tcase_add_test(tc, test_adam);
     tcase_add_test(tc, test_schedule_clip);

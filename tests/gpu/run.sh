@@ -42,8 +42,8 @@ EOF
 cflags=(-std=c11 -D_GNU_SOURCE -O3 -march=native -fopenmp -Wall -Wno-unused-parameter
         -I"$build" -I"$root" -I"$root/include" -I"$cuda_home/include")
 csrc=(codec/util.c codec/bytes.c codec/crc.c codec/file.c
-      nn/nn.c nn/gemm.c nn/conv.c nn/elementwise.c nn/resample.c nn/norm.c nn/ssim.c nn/loss.c
-      nn/optim.c nn/checkpoint.c tests/nn_cases.c tests/nn_model.c tests/test_nn_cuda.c)
+      nn/nn.c nn/gemm.c nn/conv.c nn/conv_direct.c nn/elementwise.c nn/resample.c nn/norm.c nn/ssim.c
+      nn/loss.c nn/optim.c nn/checkpoint.c tests/nn_cases.c tests/nn_model.c tests/test_nn_cuda.c)
 cusrc=(nn/cuda/device.cu nn/cuda/conv.cu nn/cuda/elementwise.cu nn/cuda/resample.cu nn/cuda/loss.cu)
 
 log "run.sh: building in $build with $nvcc ($CUDA_ARCH), gcc $(gcc -dumpversion), $jobs jobs"
