@@ -1,6 +1,6 @@
 /*
  * The shipped model file of the learned image codec, built into the
- * library (models/image-v1.nvcm, assembled with .incbin on ELF targets).
+ * library (models/image-v2.nvcm, assembled with .incbin on ELF targets).
  * Elsewhere, or without it, nvc_image_model_builtin returns NULL and the
  * codec needs NVC_IMAGE_MODEL (a path) in the environment.
  * SPDX-License-Identifier: BSD-2-Clause

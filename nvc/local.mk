@@ -37,7 +37,7 @@ libnvc_core_la_SOURCES += \
 
 # The shipped model, assembled into the library (.incbin): a library of its
 # own for the define, rebuilt when the model file changes.
-NVC_IMAGE_MODEL = models/image-v1.nvcm
+NVC_IMAGE_MODEL = models/image-v2.nvcm
 noinst_LTLIBRARIES += nvc/libnvcimgweights.la
 nvc_libnvcimgweights_la_SOURCES = nvc/image_weights.c
 nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs_top_srcdir)/$(NVC_IMAGE_MODEL)"'
@@ -46,7 +46,7 @@ NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-image_weights.lo
 $(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL)
 libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
 EXTRA_DIST += nvc/VIDEO.md
-EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v1.sha256 models/image-v1.data.txt bench/image_kodak.sh \
+EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v2.sha256 models/image-v2.data.txt models/image-v2.calib.txt models/image-v1.data.txt bench/image_kodak.sh \
 	bench/image_kodak_report.py
 
 # nvc-train links the internal library (the nn engine and the models).

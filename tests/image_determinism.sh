@@ -9,7 +9,7 @@
 set -u
 src=${NVC_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 cc=${CC:-cc}
-model=$src/models/image-v1.nvcm
+model=$src/models/image-v2.nvcm
 [ -f "$model" ] || { echo "SKIP: no $model"; exit 77; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT

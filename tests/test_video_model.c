@@ -229,8 +229,8 @@ START_TEST(test_learn)
 END_TEST
 
 /* Intra frames of the training chains: the image model at the chain's q
- * (image-v1 is undertrained: ~25 dB on foreman QCIF, ~20 dB for its first
- * snapshot), 8-bit output, quality rising with q. */
+ * (the shipped model, trained on a CPU only), 8-bit output, quality rising
+ * with q. */
 START_TEST(test_intra)
 {
     NvcNn *nn;

@@ -6,7 +6,7 @@
  * prior networks, then the synthesis). Each input runs as it is and once
  * with every container CRC made right, so that mutations reach the
  * payloads. Seeds: the conformance streams of conformance/image/, which
- * name the built-in model (models/image-v1.nvcm) by its CRC.
+ * name the built-in model (models/image-v2.nvcm) by its CRC.
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "tests/fuzz/fuzz_common.h"
