@@ -28,6 +28,7 @@
 #include <cblas.h>
 #endif
 
+#include "bench/torch.h"
 #include "codec/internal.h"
 #include "inr/inr.h"
 #include "inr/loss.h"
@@ -89,35 +90,14 @@ static void report(const char *what, double macs, double fps, double peak)
 /* ms per forward of the PyTorch twin of a HNeRV decoder, or NAN without PyTorch. */
 static double torch_hnerv_ms(const InrArch *a, int threads, char *version, size_t vsz)
 {
-    const char *cands[] = { getenv("NVC_PYTHON"), "python3", "/usr/bin/python3" };
-    char cmd[1024], line[256];
-    double ms = NAN;
-    version[0] = 0;
-    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && isnan(ms); i++) {
-        if (!cands[i])
-            continue;
-        snprintf(cmd, sizeof(cmd), "%s -c 'import torch' 2>/dev/null", cands[i]);
-        if (system(cmd) != 0)
-            continue;
-        int o = snprintf(cmd, sizeof(cmd), "OMP_NUM_THREADS=%d %s %s/bench/inr_torch.py %d %d %d %d ", threads,
-                         cands[i], NVC_SRCDIR, threads, a->emb_ch, a->grid_h, a->grid_w);
-        for (int k = 0; k <= a->nstrides; k++)
-            o += snprintf(cmd + o, sizeof(cmd) - o, "%s%d", k ? "," : "", a->width[k]);
-        for (int k = 0; k < a->nstrides; k++)
-            o += snprintf(cmd + o, sizeof(cmd) - o, "%c%d", k ? ',' : ' ', a->stride[k]);
-        snprintf(cmd + o, sizeof(cmd) - o, " 100 3");
-        FILE *p = popen(cmd, "r");
-        if (!p)
-            continue;
-        while (fgets(line, sizeof(line), p)) {
-            if (!strncmp(line, "ms_per_forward ", 15))
-                ms = atof(line + 15);
-            else if (!strncmp(line, "torch ", 6))
-                snprintf(version, vsz, "%.*s", (int)strcspn(line, "\n"), line);
-        }
-        pclose(p);
-    }
-    return ms;
+    char args[512];
+    int o = snprintf(args, sizeof(args), "inr_torch.py %d %d %d %d ", threads, a->emb_ch, a->grid_h, a->grid_w);
+    for (int k = 0; k <= a->nstrides; k++)
+        o += snprintf(args + o, sizeof(args) - o, "%s%d", k ? "," : "", a->width[k]);
+    for (int k = 0; k < a->nstrides; k++)
+        o += snprintf(args + o, sizeof(args) - o, "%c%d", k ? ',' : ' ', a->stride[k]);
+    snprintf(args + o, sizeof(args) - o, " 100 3");
+    return bench_torch_ms(threads, args, "ms_per_forward", version, vsz);
 }
 
 /* Decode a stream through the public API: best of reps passes. */

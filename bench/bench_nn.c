@@ -23,6 +23,7 @@
 #include <cblas.h>
 #endif
 
+#include "bench/torch.h"
 #include "codec/internal.h"
 #include "nn/cpu.h"
 #include "nn/nn.h"
@@ -183,33 +184,13 @@ static double bench_train(NvcNn *nn, int steps, int rounds, double *gflop)
 /* ms per step of the PyTorch twin, or NAN when PyTorch is missing. */
 static double bench_torch(int threads, int steps, char *version, size_t vsz)
 {
-    const char *cands[] = { getenv("NVC_PYTHON"), "python3", "/usr/bin/python3" };
-    char cmd[1024], line[256];
-    double ms = NAN;
-    version[0] = 0;
-    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && isnan(ms); i++) {
-        if (!cands[i])
-            continue;
-        snprintf(cmd, sizeof(cmd), "%s -c 'import torch' 2>/dev/null", cands[i]);
-        if (system(cmd) != 0)
-            continue;
-        int o = snprintf(cmd, sizeof(cmd), "OMP_NUM_THREADS=%d %s %s/bench/nn_torch.py %d %d %d %d %d %g %d", threads,
-                         cands[i], NVC_SRCDIR, threads, net.B, net.eh, net.ew, net.c0, net.reduce, net.floor);
-        for (int k = 0; k < net.nblk; k++)
-            o += snprintf(cmd + o, sizeof(cmd) - o, " %d", net.stride[k]);
-        snprintf(cmd + o, sizeof(cmd) - o, " -- %d 3", steps);
-        FILE *p = popen(cmd, "r");
-        if (!p)
-            continue;
-        while (fgets(line, sizeof(line), p)) {
-            if (!strncmp(line, "ms_per_step ", 12))
-                ms = atof(line + 12);
-            else if (!strncmp(line, "torch ", 6))
-                snprintf(version, vsz, "%.*s", (int)strcspn(line, "\n"), line);
-        }
-        pclose(p);
-    }
-    return ms;
+    char args[512];
+    int o = snprintf(args, sizeof(args), "nn_torch.py %d %d %d %d %d %g %d", threads, net.B, net.eh, net.ew, net.c0,
+                     net.reduce, net.floor);
+    for (int k = 0; k < net.nblk; k++)
+        o += snprintf(args + o, sizeof(args) - o, " %d", net.stride[k]);
+    snprintf(args + o, sizeof(args) - o, " -- %d 3", steps);
+    return bench_torch_ms(threads, args, "ms_per_step", version, vsz);
 }
 
 int main(int argc, char **argv)

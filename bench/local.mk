@@ -28,7 +28,7 @@ bench_bench_video_LDFLAGS = $(OPENMP_CFLAGS)
 # nn engine: bench/bench_nn [--threads N] [--steps N] [--no-torch] (PyTorch twin: bench/nn_torch.py)
 EXTRA_PROGRAMS += bench/bench_nn
 bench_PROGS += bench/bench_nn
-bench_bench_nn_SOURCES = bench/bench_nn.c tests/nn_model.c tests/nn_model.h
+bench_bench_nn_SOURCES = bench/bench_nn.c bench/torch.h tests/nn_model.c tests/nn_model.h
 bench_bench_nn_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_SRCDIR='"$(abs_top_srcdir)"'
 bench_bench_nn_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
 bench_bench_nn_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
@@ -50,7 +50,7 @@ bench_bench_image_LDFLAGS = $(OPENMP_CFLAGS)
 # bench/bench_inr [--codec hnerv|nervpp] [--size WxH] [--params N] (synthetic network, also training)
 EXTRA_PROGRAMS += bench/bench_inr
 bench_PROGS += bench/bench_inr
-bench_bench_inr_SOURCES = bench/bench_inr.c
+bench_bench_inr_SOURCES = bench/bench_inr.c bench/torch.h
 bench_bench_inr_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_SRCDIR='"$(abs_top_srcdir)"'
 bench_bench_inr_CFLAGS = $(AM_CFLAGS) $(OPENMP_CFLAGS) $(BLAS_CFLAGS)
 bench_bench_inr_LDADD = libnvc_core.la $(NVC_DEP_LIBS)
