@@ -13,6 +13,26 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nvc/picture.h"
+
+/* 1 when two pictures have the same parameters and the same samples in
+ * every plane (rows compared up to the plane width: strides may differ). */
+static inline int test_same_picture(const NvcPicture *a, const NvcPicture *b)
+{
+    if (memcmp(&a->p, &b->p, sizeof(a->p)))
+        return 0;
+    const int bytes = a->p.bpc > 8 ? 2 : 1;
+    for (int i = 0; i < nvc_picture_planes(a->p.layout); i++) {
+        int w, h;
+        nvc_picture_plane_size(&a->p, i, &w, &h);
+        for (int y = 0; y < h; y++)
+            if (memcmp((const uint8_t *)a->data[i] + y * a->stride[i],
+                       (const uint8_t *)b->data[i] + y * b->stride[i], (size_t)w * bytes))
+                return 0;
+    }
+    return 1;
+}
+
 /* Path of a file in the shared test media (NVC_TEST_DATA), or NULL when the
  * media are absent. Static buffer: copy the result before the next call. */
 static inline const char *test_data_path(const char *rel)

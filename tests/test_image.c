@@ -296,19 +296,6 @@ static double psnr(const NvcPicture *a, const NvcPicture *b)
     return 10 * log10(255.0 * 255.0 * n / fmax(se, 1e-9));
 }
 
-static int same_pixels(const NvcPicture *a, const NvcPicture *b)
-{
-    for (int c = 0; c < 3; c++) {
-        int pw, ph;
-        nvc_picture_plane_size(&a->p, c, &pw, &ph);
-        for (int y = 0; y < ph; y++)
-            if (memcmp((uint8_t *)a->data[c] + y * a->stride[c], (uint8_t *)b->data[c] + y * b->stride[c],
-                       (size_t)pw))
-                return 0;
-    }
-    return 1;
-}
-
 static void roundtrip(int rgb)
 {
     NvcPicture pic;
@@ -363,7 +350,7 @@ START_TEST(test_threads)
     NvcPicture o1, o2;
     ck_assert_int_eq(decode(&c1, &p1, 1, &o1), 0);
     ck_assert_int_eq(decode(&c1, &p1, 2, &o2), 0);
-    ck_assert(same_pixels(&o1, &o2));
+    ck_assert(test_same_picture(&o1, &o2));
     /* the same symbols at 1 and 2 threads: z_hat (Cz, 3, 4), then the
      * latent (M, 12, 16) of the 256x192 padded picture */
     Symbols s1 = { 0 }, s2 = { 0 };

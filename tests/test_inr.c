@@ -275,21 +275,6 @@ static int open_dec(const NvcStreamConfig *cfg, int threads, NvcDecoder **dec)
     return nvc_decoder_open(dec, cfg, &ds);
 }
 
-static int same_picture(const NvcPicture *a, const NvcPicture *b)
-{
-    if (memcmp(&a->p, &b->p, sizeof(a->p)))
-        return 0;
-    for (int c = 0; c < nvc_picture_planes(a->p.layout); c++) {
-        int w, h;
-        nvc_picture_plane_size(&a->p, c, &w, &h);
-        for (int y = 0; y < h; y++)
-            if (memcmp((const uint8_t *)a->data[c] + y * a->stride[c], (const uint8_t *)b->data[c] + y * b->stride[c],
-                       (size_t)w * (a->p.bpc > 8 ? 2 : 1)))
-                return 0;
-    }
-    return 1;
-}
-
 /* Encode, decode every frame, check format, quality above floor_db, random
  * access (a fresh decoder on frame k alone) and thread independence. */
 static void roundtrip(enum NvcCodecId codec, NvcPictureParameters p, int rgb, int frames, double floor_db)
@@ -323,7 +308,7 @@ static void roundtrip(enum NvcCodecId codec, NvcPictureParameters p, int rgb, in
         NvcPicture one;
         ck_assert_int_eq(open_dec(&c.cfg, 1, &d), 0);
         ck_assert_int_eq(decode_one(d, &c.pkt[k], &one), 0);
-        ck_assert_msg(same_picture(&one, &dec[k]), "frame %d alone differs", k);
+        ck_assert_msg(test_same_picture(&one, &dec[k]), "frame %d alone differs", k);
         nvc_picture_unref(&one);
         nvc_decoder_close(&d);
     }

@@ -44,22 +44,6 @@ static NvcInput *open_in(const char *path)
     return in;
 }
 
-static int same_samples(const NvcPicture *a, const NvcPicture *b)
-{
-    if (memcmp(&a->p, &b->p, sizeof(a->p)))
-        return 0;
-    const int bytes = a->p.bpc > 8 ? 2 : 1;
-    for (int i = 0; i < nvc_picture_planes(a->p.layout); i++) {
-        int w, h;
-        nvc_picture_plane_size(&a->p, i, &w, &h);
-        for (int y = 0; y < h; y++)
-            if (memcmp((const uint8_t *)a->data[i] + y * a->stride[i],
-                       (const uint8_t *)b->data[i] + y * b->stride[i], (size_t)w * bytes))
-                return 0;
-    }
-    return 1;
-}
-
 /* Write n pictures of `src` to `dst` with the given settings. */
 static int transcode(const char *src, const char *dst, NvcOutputSettings *os, int n,
                      const NvcColorDescription *color)
@@ -105,7 +89,7 @@ static void assert_same_files(const char *a, const char *b, int n)
                 nvc_picture_unref(&pb);
             break;
         }
-        ck_assert_msg(same_samples(&pa, &pb), "frame %d differs between %s and %s", count, a, b);
+        ck_assert_msg(test_same_picture(&pa, &pb), "frame %d differs between %s and %s", count, a, b);
         count++;
         nvc_picture_unref(&pa);
         nvc_picture_unref(&pb);
@@ -156,7 +140,7 @@ START_TEST(test_input_skip)
     ck_assert_int_eq(nvc_input_skip(b, 7), 0);
     ck_assert_int_eq(nvc_input_read(b, &pb), 1);
     ck_assert_int_eq(pb.pts, 7);
-    ck_assert(same_samples(&pa, &pb));
+    ck_assert(test_same_picture(&pa, &pb));
     nvc_picture_unref(&pa);
     nvc_picture_unref(&pb);
     nvc_input_close(&a);
@@ -499,10 +483,10 @@ START_TEST(test_filter_split_hstack)
         NvcPicture src, half = f.pic[i];
         ck_assert_int_eq(nvc_input_read(in, &src), 1);
         half.p.w = 176;
-        ck_assert(same_samples(&src, &half));
+        ck_assert(test_same_picture(&src, &half));
         for (int p = 0; p < 3; p++) /* the right half */
             half.data[p] = (uint8_t *)f.pic[i].data[p] + (p ? 88 : 176);
-        ck_assert(same_samples(&src, &half));
+        ck_assert(test_same_picture(&src, &half));
         nvc_picture_unref(&src);
     }
     nvc_input_close(&in);

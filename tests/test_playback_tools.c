@@ -63,22 +63,6 @@ static const char *tmp(const char *name)
     return buf[k];
 }
 
-static int same_samples(const NvcPicture *a, const NvcPicture *b)
-{
-    if (memcmp(&a->p, &b->p, sizeof(a->p)))
-        return 0;
-    const int bytes = a->p.bpc > 8 ? 2 : 1;
-    for (int i = 0; i < nvc_picture_planes(a->p.layout); i++) {
-        int w, h;
-        nvc_picture_plane_size(&a->p, i, &w, &h);
-        for (int y = 0; y < h; y++)
-            if (memcmp((const uint8_t *)a->data[i] + y * a->stride[i],
-                       (const uint8_t *)b->data[i] + y * b->stride[i], (size_t)w * bytes))
-                return 0;
-    }
-    return 1;
-}
-
 /* Frames of `path` (first..first+n-1 of the reference, converted to RGB
  * when `rgb`) are exactly the reference's. */
 static void assert_frames(const char *path, int first, int n, int rgb)
@@ -97,7 +81,7 @@ static void assert_frames(const char *path, int first, int n, int rgb)
             nvc_picture_unref(&pa);
             pa = c;
         }
-        ck_assert_msg(same_samples(&pa, &pb), "%s: frame %d differs from the Y4M decode", path, count);
+        ck_assert_msg(test_same_picture(&pa, &pb), "%s: frame %d differs from the Y4M decode", path, count);
         nvc_picture_unref(&pa);
         nvc_picture_unref(&pb);
         count++;

@@ -117,18 +117,6 @@ static int decode_one(NvcDecoder *dec, const NvcData *pkt, NvcPicture *pic)
     return nvc_decoder_get_picture(dec, pic);
 }
 
-static int same_picture(const NvcPicture *a, const NvcPicture *b)
-{
-    for (int c = 0; c < 3; c++) {
-        const int w = c ? (a->p.w + 1) / 2 : a->p.w, h = c ? (a->p.h + 1) / 2 : a->p.h;
-        for (int y = 0; y < h; y++)
-            if (memcmp((const uint8_t *)a->data[c] + y * a->stride[c], (const uint8_t *)b->data[c] + y * b->stride[c],
-                       (size_t)w))
-                return 0;
-    }
-    return 1;
-}
-
 static double psnr_y(const NvcPicture *a, const NvcPicture *b)
 {
     double se = 0;
@@ -160,7 +148,7 @@ START_TEST(test_round_trip)
         ck_assert_int_eq(decode_one(d2, &pkts[i], &b), 0);
         ck_assert_int_eq(a.p.w, 320);
         ck_assert_int_eq(a.p.layout, NVC_PIXEL_LAYOUT_I420);
-        ck_assert_msg(same_picture(&a, &b), "frame %d differs between 1 and 2 threads", i);
+        ck_assert_msg(test_same_picture(&a, &b), "frame %d differs between 1 and 2 threads", i);
         const double ps = psnr_y(&a, &src[i]);
         if (getenv("NVC_TEST_VERBOSE"))
             fprintf(stderr, "frame %d: %zu bytes, Y PSNR %.2f dB\n", i, pkts[i].sz, ps);
