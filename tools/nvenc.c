@@ -47,7 +47,7 @@ static void usage(FILE *f)
             "      --prune F        INR: prune this fraction of the weights before fine-tuning\n"
             "      --lr LR          INR peak learning rate (codec default when absent)\n"
             "  -q, --q N            learned codecs: quality index 0..63 (default 32)\n"
-            "      --refresh N      conditional codec: temporal feature refresh period (32)\n"
+            "      --refresh N      conditional codec: temporal feature refresh period (32; 0: never)\n"
             "      --intra-period N conditional codec: intra period, -1 = first frame only\n"
             "      --seed N         random seed (default 1)\n"
             "  -t, --threads N      CPU threads (default: all)\n"
@@ -154,7 +154,7 @@ static void parse_options(int argc, char **argv, Options *o)
             break;
         }
         case 'q': o->enc.q = (int)tool_parse_int(optarg, "--q", 0, 63); break;
-        case O_REFRESH: o->enc.refresh = (int)tool_parse_int(optarg, "--refresh", 1, 1 << 20); break;
+        case O_REFRESH: o->enc.refresh = (int)tool_parse_int(optarg, "--refresh", 0, 65535); break;
         case O_INTRA: o->enc.intra_period = (int)tool_parse_int(optarg, "--intra-period", -1, 1 << 20); break;
         case O_SEED: o->enc.seed = (uint64_t)tool_parse_int(optarg, "--seed", 0, INT64_MAX); break;
         case 't': o->enc.n_threads = (int)tool_parse_int(optarg, "--threads", 1, 1024); break;

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/video_refresh.sh: quality of the conditional video codec (dcvc) along a
+# long low-delay chain with the periodic refresh of the temporal feature on
+# (--refresh N) and off (--refresh 0): PSNR per frame as CSV, a table and an
+# SVG plot. One intra frame, then P frames only.
+#
+# Usage: bench/video_refresh.sh [-o DIR] [-n FRAMES] [-q Q] [-r N] [-t THREADS] [CLIP]
+#   -o DIR       output directory (default video-refresh-results)
+#   -n FRAMES    frames coded (default 96)
+#   -q Q         quality index (default 32)
+#   -r N         refresh period of the "on" run (default 32, the codec's default)
+#   -t THREADS   threads of nvenc / nvdec (default: all)
+#   CLIP         a .y4m (default: foreman CIF, held out from training, decoded
+#                with ffmpeg from ../shared/data/video/bitstreams)
+# Environment: NVC_BUILD (the build directory with tools/; default: this tree),
+# NVC_TEST_DATA, NVC_VIDEO_MODEL (a video model instead of the built-in one).
+# Output: DIR/refresh-R.csv and refresh-0.csv (nvc-metrics per frame),
+# DIR/refresh.md (rate, mean PSNR per 32-frame window), DIR/refresh.svg.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+out=video-refresh-results
+frames=96
+q=32
+period=32
+threads=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -o) out=$2; shift 2 ;;
+    -n) frames=$2; shift 2 ;;
+    -q) q=$2; shift 2 ;;
+    -r) period=$2; shift 2 ;;
+    -t) threads=(-t "$2"); shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "video_refresh.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
+    *) break ;;
+  esac
+done
+build=${NVC_BUILD:-$here}
+for t in nvenc nvdec nvc-metrics; do
+  [ -x "$build/tools/$t" ] || { echo "video_refresh.sh: $build/tools/$t not found (build, or set NVC_BUILD)" >&2; exit 1; }
+done
+mkdir -p "$out"
+clip=${1:-}
+if [ -z "$clip" ]; then
+  data=${NVC_TEST_DATA:-$here/../shared/data}
+  clip=$out/foreman_352x288_30fps.y4m
+  if [ ! -s "$clip" ] || [ "$(grep -c FRAME "$clip" || true)" -lt "$frames" ]; then
+    command -v ffmpeg >/dev/null || { echo "video_refresh.sh: ffmpeg is needed to decode the clip" >&2; exit 1; }
+    ffmpeg -nostdin -v error -y -r 30 -i "$data/video/bitstreams/test_cif_I_CABAC_slice.264" \
+      -frames:v "$frames" -pix_fmt yuv420p -f yuv4mpegpipe "$clip.tmp"
+    mv "$clip.tmp" "$clip"
+  fi
+fi
+
+for r in "$period" 0; do
+  s=$EPOCHREALTIME
+  "$build/tools/nvenc" -c dcvc --q "$q" --refresh "$r" -n "$frames" "${threads[@]}" "$clip" "$out/refresh-$r.nvc"
+  e=$EPOCHREALTIME
+  "$build/tools/nvdec" "${threads[@]}" "$out/refresh-$r.nvc" -o "$out/refresh-$r.y4m"
+  d=$EPOCHREALTIME
+  "$build/tools/nvc-metrics" -c -n "$frames" "$clip" "$out/refresh-$r.y4m" >"$out/refresh-$r.csv"
+  echo "$r $(stat -c %s "$out/refresh-$r.nvc") $s $e $d" >"$out/refresh-$r.info"
+  rm -f "$out/refresh-$r.y4m"
+done
+
+python3 - "$out" "$period" "$q" "$clip" <<'PY'
+import csv, os, sys
+out, period, q, clip = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+runs = {}
+for r in (period, 0):
+    rows = list(csv.DictReader(open(f'{out}/refresh-{r}.csv')))
+    psnr = [float(x['psnr_yuv']) for x in rows if x['frame'].isdigit()]
+    _, size, t0, t1, t2 = open(f'{out}/refresh-{r}.info').read().split()
+    runs[r] = (psnr, int(size), float(t1) - float(t0), float(t2) - float(t1))
+n = len(runs[0][0])
+w, h = [int(t[1:]) for t in open(clip, 'rb').readline().split()[1:3]]
+label = {period: f'refresh every {period} P frames', 0: 'refresh off'}
+with open(f'{out}/refresh.md', 'w') as f:
+    f.write(f'{os.path.basename(clip)}, {n} frames, q {q}, one intra frame\n\n')
+    wins = [(a, min(a + 32, n)) for a in range(0, n, 32)]
+    f.write('| run | bpp | PSNR-YUV mean | ' + ' | '.join(f'frames {a}-{b - 1}' for a, b in wins) +
+            ' | last frame | encode s | decode s |\n')
+    f.write('|---|--:|--:|' + '--:|' * len(wins) + '--:|--:|--:|\n')
+    for r, (p, size, enc, dec) in runs.items():
+        f.write(f'| {label[r]} | {size * 8 / (n * w * h):.4f} | {sum(p) / n:.2f} | ' +
+                ' | '.join(f'{sum(p[a:b]) / (b - a):.2f}' for a, b in wins) +
+                f' | {p[-1]:.2f} | {enc:.1f} | {dec:.1f} |\n')
+W, H, L, R, T, B = 760, 420, 60, 20, 40, 50
+allp = [v for r in runs.values() for v in r[0]]
+y0, y1 = int(min(allp)) - 1, int(max(allp)) + 1
+X = lambda i: L + (W - L - R) * i / max(n - 1, 1)
+Y = lambda v: H - B - (H - T - B) * (v - y0) / (y1 - y0)
+s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+     f'<rect width="{W}" height="{H}" fill="#fff"/>',
+     f'<text x="{W / 2}" y="22" text-anchor="middle" font-size="14">dcvc q {q}: PSNR-YUV per frame, '
+     f'{os.path.basename(clip)}</text>']
+for d in range(y0, y1 + 1):
+    s.append(f'<line x1="{L}" y1="{Y(d):.1f}" x2="{W - R}" y2="{Y(d):.1f}" stroke="#e6e6e6"/>'
+             f'<text x="{L - 6}" y="{Y(d) + 4:.1f}" text-anchor="end">{d}</text>')
+for i in range(0, n, 16):
+    s.append(f'<text x="{X(i):.1f}" y="{H - B + 16}" text-anchor="middle">{i}</text>')
+s.append(f'<text x="{(L + W - R) / 2}" y="{H - 12}" text-anchor="middle">frame</text>')
+s.append(f'<text x="16" y="{(T + H - B) / 2}" text-anchor="middle" '
+         f'transform="rotate(-90 16 {(T + H - B) / 2})">PSNR-YUV 6:1:1 (dB)</text>')
+for k, (r, colour) in enumerate(((period, '#d62728'), (0, '#1f77b4'))):
+    p = runs[r][0]
+    pts = ' '.join(f'{X(i):.1f},{Y(v):.1f}' for i, v in enumerate(p))
+    s.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+    s.append(f'<rect x="{W - R - 210}" y="{T + 8 + 18 * k}" width="14" height="3" fill="{colour}"/>'
+             f'<text x="{W - R - 190}" y="{T + 13 + 18 * k}">{label[r]}</text>')
+s.append('</svg>')
+open(f'{out}/refresh.svg', 'w').write('\n'.join(s) + '\n')
+print(open(f'{out}/refresh.md').read(), end='')
+PY
