@@ -36,7 +36,7 @@ bench_bench_nn_LDFLAGS = $(OPENMP_CFLAGS)
 EXTRA_DIST += bench/nn_torch.py bench/inr_torch.py
 
 # The RD benchmark script (nvc-rd on the shared clips; see its header).
-EXTRA_DIST += bench/rd.sh bench/video_rd.sh bench/video_refresh.sh
+EXTRA_DIST += bench/rd.sh bench/clips.sh bench/video_rd.sh bench/video_refresh.sh
 
 # Learned image codec: bench/bench_image [--threads N] [--q Q] [PICTURE.png]
 EXTRA_PROGRAMS += bench/bench_image

@@ -47,27 +47,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-rd=${NVC_RD:-}
-if [ -z "$rd" ]; then
-  for c in "$PWD/tools/nvc-rd" "$here/tools/nvc-rd"; do
-    [ -x "$c" ] && { rd=$c; break; }
-  done
-fi
-[ -n "$rd" ] && [ -x "$rd" ] || { echo "rd.sh: nvc-rd not found (build it, or set NVC_RD)" >&2; exit 1; }
-data=${NVC_TEST_DATA:-$here/../shared/data}
-[ -d "$data/video" ] || { echo "rd.sh: no test media in $data (set NVC_TEST_DATA)" >&2; exit 1; }
-command -v ffmpeg >/dev/null || { echo "rd.sh: ffmpeg is needed to decode the 720p clips" >&2; exit 1; }
+me=rd.sh
+# shellcheck source=bench/clips.sh
+. "$here/bench/clips.sh"
 
-mkdir -p "$out/clips"
-# 720p clips: the first frames of two longer bitstreams, decoded once.
-decode() { # NAME SOURCE RATE
-  local y4m="$out/clips/$1.y4m"
-  if [ ! -s "$y4m" ] || [ "$(grep -c FRAME "$y4m" 2>/dev/null || true)" -lt "$frames" ]; then
-    ffmpeg -nostdin -v error -y -r "$3" -i "$data/video/bitstreams/$2" -frames:v "$frames" \
-      -pix_fmt yuv420p -f yuv4mpegpipe "$y4m.tmp" && mv "$y4m.tmp" "$y4m"
-  fi
-  echo "$y4m"
-}
+# 720p clips: the first frames of two longer bitstreams (bench_decode)
 clips=(
   "$data/video/foreman_cif_352x288_30fps_27f.y4m"
   "$data/video/mobile_calendar_cif_352x288_30fps_27f.y4m"
@@ -75,8 +59,8 @@ clips=(
   "$data/video/BQSquare_416x240_60fps_25f_avs2.y4m"
   "$data/video/BQMall_832x480_60fps_6f_avs2.y4m"
   "$data/video/PartyScene_832x480_50fps_6f_avs2.y4m"
-  "$(decode flower_1280x720_30fps VID_1280x720_cabac_temporal_direct.264 30)"
-  "$(decode cockatoo_1280x720_20fps cockatoo_yuv420.mp4 20)"
+  "$(bench_decode "$out/clips" "$frames" flower_1280x720_30fps VID_1280x720_cabac_temporal_direct.264 30)"
+  "$(bench_decode "$out/clips" "$frames" cockatoo_1280x720_20fps cockatoo_yuv420.mp4 20)"
 )
 
 codecs=x264,x265,svtav1

@@ -50,46 +50,29 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-rd=${NVC_RD:-}
-if [ -z "$rd" ]; then
-  for c in "$PWD/tools/nvc-rd" "$here/tools/nvc-rd"; do
-    [ -x "$c" ] && { rd=$c; break; }
-  done
-fi
-[ -n "$rd" ] && [ -x "$rd" ] || { echo "video_rd.sh: nvc-rd not found (build it, or set NVC_RD)" >&2; exit 1; }
+me=video_rd.sh
+# shellcheck source=bench/clips.sh
+. "$here/bench/clips.sh"
 "$rd" --list-codecs | grep -q '^dcvc .* yes$' ||
   { echo "video_rd.sh: this nvc-rd has no dcvc codec (no video model: set NVC_VIDEO_MODEL)" >&2; exit 1; }
-data=${NVC_TEST_DATA:-$here/../shared/data}
-[ -d "$data/video/bitstreams" ] || { echo "video_rd.sh: no test media in $data (set NVC_TEST_DATA)" >&2; exit 1; }
-command -v ffmpeg >/dev/null || { echo "video_rd.sh: ffmpeg is needed to decode the clips" >&2; exit 1; }
-
-mkdir -p "$out/clips"
-decode() { # NAME SOURCE RATE
-  local y4m="$out/clips/$1.y4m"
-  if [ ! -s "$y4m" ] || [ "$(grep -c FRAME "$y4m" 2>/dev/null || true)" -lt "$frames" ]; then
-    ffmpeg -nostdin -v error -y -r "$3" -i "$data/video/bitstreams/$2" -frames:v "$frames" \
-      -pix_fmt yuv420p -f yuv4mpegpipe "$y4m.tmp" && mv "$y4m.tmp" "$y4m"
-  fi
-  echo "$y4m"
-}
 clips=()
 IFS=, read -r -a names <<<"$sel"
 for n in "${names[@]}"; do
   case $n in
-    foreman) clips+=("$(decode foreman_352x288_30fps test_cif_I_CABAC_slice.264 30)") ;;
-    seeking) clips+=("$(decode seeking_720x480_25fps Seeking_30_480_1050.mp4 25)") ;;
-    railway) clips+=("$(decode railway_852x480_30fps vp90-2-15-segkey_adpq.webm 30000/1001)") ;;
-    flower) clips+=("$(decode flower_1280x720_30fps VID_1280x720_cabac_temporal_direct.264 30)") ;;
-    cockatoo) clips+=("$(decode cockatoo_1280x720_20fps cockatoo_yuv420.mp4 20)") ;;
+    foreman) clips+=("$(bench_decode "$out/clips" "$frames" foreman_352x288_30fps test_cif_I_CABAC_slice.264 30)") ;;
+    seeking) clips+=("$(bench_decode "$out/clips" "$frames" seeking_720x480_25fps Seeking_30_480_1050.mp4 25)") ;;
+    railway) clips+=("$(bench_decode "$out/clips" "$frames" railway_852x480_30fps vp90-2-15-segkey_adpq.webm 30000/1001)") ;;
+    flower) clips+=("$(bench_decode "$out/clips" "$frames" flower_1280x720_30fps VID_1280x720_cabac_temporal_direct.264 30)") ;;
+    cockatoo) clips+=("$(bench_decode "$out/clips" "$frames" cockatoo_1280x720_20fps cockatoo_yuv420.mp4 20)") ;;
     *) echo "video_rd.sh: unknown clip $n" >&2; exit 1 ;;
   esac
 done
 
 codecs=dcvc,x264,x265
-q=(--q dcvc=0,21,42,63)
+q=(--q "dcvc=0,21,42,63")
 if [ $inr = 1 ]; then
   codecs=$codecs,hnerv,nervpp
-  q+=(--q hnerv=s,m --q nervpp=s,m)
+  q+=(--q "hnerv=s,m" --q "nervpp=s,m")
 fi
 echo "video_rd.sh: $codecs on ${#clips[@]} clips, $frames frames, $jobs job(s) -> $out" >&2
 "$rd" -o "$out" -n "$frames" -j "$jobs" -c "$codecs" --gop ld --points 5 --bpp-range 0.01,0.4 \
