@@ -385,6 +385,7 @@ int nvc_vid_create(NvcVidModel *m, NvcNn *nn, const NvcVidConfig *cfg, int B, in
         return NVC_ERR(EINVAL);
     m->cfg = *cfg;
     m->B = B, m->T = T, m->H = H, m->W = W, m->train = train, m->seed = seed;
+    m->mv_rate_weight = 1.0f;
     m->refresh[0] = 1;
     if ((ret = layout(m, nn)) < 0) {
         nvc_vid_free(m, nn);
@@ -887,7 +888,7 @@ int nvc_vid_forward_backward(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidSta
     for (int t = m->T - 1; t >= 0; t--) {
         coder_bwd(m, nn, &m->f[t], &m->df[t], dbits);
         contexts_bwd(m, nn, &m->f[t], &m->df[t], m->refresh[t] || t == 0);
-        motion_bwd(m, nn, &m->f[t], &m->df[t], dbits);
+        motion_bwd(m, nn, &m->f[t], &m->df[t], dbits * m->mv_rate_weight);
     }
     if ((ret = scaler_backward(nn, m->ds.qme, m->p.q_mv_enc, m->g.q_mv_enc, c->cm, m->B, m->q)) < 0 ||
         (ret = scaler_backward(nn, m->ds.qmd, m->p.q_mv_dec, m->g.q_mv_dec, c->cm, m->B, m->q)) < 0 ||
