@@ -385,7 +385,7 @@ int nvc_vid_create(NvcVidModel *m, NvcNn *nn, const NvcVidConfig *cfg, int B, in
         return NVC_ERR(EINVAL);
     m->cfg = *cfg;
     m->B = B, m->T = T, m->H = H, m->W = W, m->train = train, m->seed = seed;
-    m->mv_rate_weight = 1.0f;
+    m->mv_rate_weight = m->y_rate_weight = 1.0f;
     m->refresh[0] = 1;
     if ((ret = layout(m, nn)) < 0) {
         nvc_vid_free(m, nn);
@@ -886,7 +886,7 @@ int nvc_vid_forward_backward(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidSta
             op->mse_backward(nn, dl, m->f[t].xhat + b * n3, m->f[t].x + b * n3, m->df[t].xhat + b * n3, n3);
         }
     for (int t = m->T - 1; t >= 0; t--) {
-        coder_bwd(m, nn, &m->f[t], &m->df[t], dbits);
+        coder_bwd(m, nn, &m->f[t], &m->df[t], dbits * m->y_rate_weight);
         contexts_bwd(m, nn, &m->f[t], &m->df[t], m->refresh[t] || t == 0);
         motion_bwd(m, nn, &m->f[t], &m->df[t], dbits * m->mv_rate_weight);
     }

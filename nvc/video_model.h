@@ -110,7 +110,8 @@ typedef struct NvcVidModel {
     int q[64];
     int refresh[NVC_VID_TMAX];    /* 1: frame t (0-based P index) rebuilds its feature */
     int me_on_source;             /* 1: estimate motion against the source x_{t-1}, not x_hat */
-    float mv_rate_weight;         /* training: weight of the motion bits in the loss (1: the plain rate) */
+    float mv_rate_weight;         /* training: weights of the motion and of the residual bits in the loss */
+    float y_rate_weight;          /* (1, 1: the plain rate) */
     int train;
     float *host_frames;           /* (T, B, 3, H, W): the chain on the host (motion estimation) */
     float *host_x0;               /* (B, 3, H, W) */

@@ -23,7 +23,7 @@ typedef struct VOptions {
     ToolTrainOptions t;
     NvcVidConfig cfg;
     int chain, intra_source, me_source, calib, eval;
-    float mv_weight;
+    float mv_weight, y_weight;
     NvcVidClipOptions load;
 } VOptions;
 
@@ -56,6 +56,7 @@ static void usage(FILE *f)
             "      --me KIND          motion estimated against recon (the previous decoded frame, default)\n"
             "                         or source (the previous source frame)\n"
             "      --mv-weight W      weight of the motion bits in the training loss (default 1: the rate)\n"
+            "      --y-weight W       weight of the residual bits in the training loss (default 1)\n"
             "  -n, --steps N          total steps (default 20000)\n"
             "      --lr LR            peak learning rate (default 2e-4)\n"
             "      --lr-min LR        final learning rate of the cosine decay (default 1e-5)\n"
@@ -73,7 +74,7 @@ static void usage(FILE *f)
 }
 
 enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
-       O_MAXFRAMES, O_MVWEIGHT };
+       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
@@ -82,7 +83,7 @@ static const struct option video_longopts[] = {
     { "chain", required_argument, NULL, O_CHAIN },
     { "intra", required_argument, NULL, O_INTRA }, { "me", required_argument, NULL, O_ME },
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { "mv-weight", required_argument, NULL, O_MVWEIGHT },
-    { NULL, 0, NULL, 0 },
+    { "y-weight", required_argument, NULL, O_YWEIGHT }, { NULL, 0, NULL, 0 },
 };
 
 /* The video model's own options. */
@@ -123,11 +124,13 @@ static int video_option(void *ctx, int c, const char *arg)
             tool_die("--me: '%s' is not recon or source", arg);
         o->me_source = !strcmp(arg, "source");
         break;
-    case O_MVWEIGHT: {
+    case O_MVWEIGHT:
+    case O_YWEIGHT: {
         char *end;
-        o->mv_weight = strtof(arg, &end);
-        if (*end || !(o->mv_weight > 0 && o->mv_weight <= 100))
-            tool_die("--mv-weight: '%s' is not a number in (0, 100]", arg);
+        float *w = c == O_MVWEIGHT ? &o->mv_weight : &o->y_weight;
+        *w = strtof(arg, &end);
+        if (*end || !(*w > 0 && *w <= 100))
+            tool_die("%s: '%s' is not a number in (0, 100]", c == O_MVWEIGHT ? "--mv-weight" : "--y-weight", arg);
         break;
     }
     case O_MAXFRAMES: o->load.max_frames = (int)tool_parse_int(arg, "--max-frames", 2, 100000); break;
@@ -145,7 +148,7 @@ static void parse_options(int argc, char **argv, VOptions *o)
         .ckpt = "video.ckpt", .name = "video-v1", .crop = 128, .batch = 2, .steps = 20000, .warmup = 200,
         .save_every = 200, .lr = 2e-4f, .lr_min = 1e-5f, .clip = 1.0f, .seed = 1,
     };
-    o->calib = 16, o->chain = 3, o->mv_weight = 1;
+    o->calib = 16, o->chain = 3, o->mv_weight = o->y_weight = 1;
     const ToolTrainCli cli = { &defaults, video_longopts, video_option, o, usage, 2, NVC_VID_ALIGN,
                                &o->cfg.lambda_min, &o->cfg.lambda_max, &o->load.max_short_side };
     tool_train_parse(argc, argv, &o->t, &cli);
@@ -164,10 +167,12 @@ static void cfg_body(FILE *f, const void *cfg, const void *opts)
     const ToolTrainOptions *t = &o->t;
     fprintf(f, "model=video\ng1=%d\ng2=%d\ng4=%d\ng8=%d\nM=%d\nCz=%d\nP=%d\ncm=%d\nMm=%d\nCzm=%d\nPm=%d\n", c->g1,
             c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm);
-    fprintf(f, "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
-            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\nseed=%llu\n", c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain,
+    fprintf(f,
+            "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
+            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\nseed=%llu\n",
+            c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain,
             t->steps, t->lr, t->lr_min, t->warmup, o->intra_source ? "source" : "image",
-            o->me_source ? "source" : "recon", o->mv_weight, (unsigned long long)t->seed);
+            o->me_source ? "source" : "recon", o->mv_weight, o->y_weight, (unsigned long long)t->seed);
 }
 
 static void cfg_model(void *ctx, const char *key, const char *val)
@@ -234,7 +239,7 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
                   nvc_vid_memory(cfg, t->batch, o->chain, t->crop, t->crop, 1) >> 20);
     m.opt.clip = t->clip;
     m.me_on_source = o->me_source;
-    m.mv_rate_weight = o->mv_weight;
+    m.mv_rate_weight = o->mv_weight, m.y_rate_weight = o->y_weight;
     NvcVidIntra vi;
     intra_open(o, &vi, nn);
     ToolTrainRun r = { .o = t, .nn = nn, .params = &m.params, .pbuf = m.pbuf, .opt = &m.opt };
