@@ -35,18 +35,20 @@ libnvc_core_la_SOURCES += \
 	nvc/video_codec.h \
 	nvc/video_codec.c
 
-# The shipped model, assembled into the library (.incbin): a library of its
-# own for the define, rebuilt when the model file changes.
+# The shipped models, assembled into the library (.incbin): a library of its
+# own for the defines, rebuilt when a model file changes.
 NVC_IMAGE_MODEL = models/image-v2.nvcm
+NVC_VIDEO_MODEL = models/video-v1.nvcm
 noinst_LTLIBRARIES += nvc/libnvcimgweights.la
-nvc_libnvcimgweights_la_SOURCES = nvc/image_weights.c
-nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs_top_srcdir)/$(NVC_IMAGE_MODEL)"'
+nvc_libnvcimgweights_la_SOURCES = nvc/model_weights.c
+nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs_top_srcdir)/$(NVC_IMAGE_MODEL)"' \
+	-DNVC_VIDEO_MODEL_FILE='"$(abs_top_srcdir)/$(NVC_VIDEO_MODEL)"'
 # (a variable as target: automake would take a literal one as replacing its compile rule)
-NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-image_weights.lo
-$(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL)
+NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-model_weights.lo
+$(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL) $(top_srcdir)/$(NVC_VIDEO_MODEL)
 libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
 EXTRA_DIST += nvc/VIDEO.md
-EXTRA_DIST += $(NVC_IMAGE_MODEL) models/README.md models/image-v2.sha256 models/image-v2.data.txt models/image-v2.calib.txt models/image-v1.data.txt bench/image_kodak.sh \
+EXTRA_DIST += $(NVC_IMAGE_MODEL) $(NVC_VIDEO_MODEL) models/video-v1.sha256 models/README.md models/image-v2.sha256 models/image-v2.data.txt models/image-v2.calib.txt models/image-v1.data.txt bench/image_kodak.sh \
 	bench/image_kodak_report.py
 
 # nvc-train links the internal library (the nn engine and the models).

@@ -42,6 +42,7 @@ typedef struct VidState {
     NvcEncoder *ienc;    /* nested image codec */
     NvcDecoder *idec;
     NvcLogger lg;
+    int threads;
 } VidState;
 
 static int parse_model(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
@@ -52,10 +53,14 @@ static int parse_model(void *f, const uint8_t *buf, size_t sz, const NvcLogger *
 int nvc_video_model_load(NvcVidModelFile *f, const NvcLogger *lg)
 {
     const char *path = getenv("NVC_VIDEO_MODEL");
-    if (!path || !*path)
-        return nvc_log_error(lg, NVC_ERR(ENOTSUP), "dcvc codec: no video model (set NVC_VIDEO_MODEL to a file "
-                             "made by nvc-train --model video --export)");
-    return nvc_image_load_model_file(path, "NVC_VIDEO_MODEL", f, parse_model, lg);
+    if (path && *path)
+        return nvc_image_load_model_file(path, "NVC_VIDEO_MODEL", f, parse_model, lg);
+    size_t sz;
+    const uint8_t *data = nvc_video_model_builtin(&sz);
+    if (!data)
+        return nvc_log_error(lg, NVC_ERR(ENOTSUP), "dcvc codec: this build has no video model (set NVC_VIDEO_MODEL "
+                             "to a file made by nvc-train --model video --export)");
+    return nvc_vid_file_parse(f, data, sz, lg);
 }
 
 static void state_close(VidState *s)
@@ -75,17 +80,52 @@ static void state_close(VidState *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* Make f the state's model file (taking it over) and build its tables. */
+static int state_use_file(VidState *s, NvcVidModelFile *f, int threads)
+{
+    if (s->have_ct)
+        nvc_cond_tables_free(&s->ct);
+    s->have_ct = 0;
+    nvc_vid_file_free(&s->f);
+    s->f = *f;
+    memset(f, 0, sizeof(*f));
+    s->f.mv.ii.threads = s->f.y.ii.threads = threads;
+    int ret = nvc_img_latent_tables(&s->f.y.ii, &s->ct);
+    if (ret < 0)
+        return ret;
+    s->have_ct = 1;
+    return 0;
+}
+
 static int state_open(VidState *s, int threads, enum NvcDevice device, const NvcLogger *lg)
 {
     s->lg = *lg;
-    int ret = nvc_video_model_load(&s->f, lg);
+    s->threads = threads;
+    NvcVidModelFile f = { 0 };
+    int ret = nvc_video_model_load(&f, lg);
     if (ret < 0)
         return ret;
-    s->f.mv.ii.threads = s->f.y.ii.threads = threads;
-    if ((ret = nvc_img_latent_tables(&s->f.y.ii, &s->ct)) < 0)
+    if ((ret = state_use_file(s, &f, threads)) < 0)
         return ret;
-    s->have_ct = 1;
     return nvc_nn_create(&s->nn, device == NVC_DEVICE_CUDA ? NVC_NN_CUDA : NVC_NN_CPU, threads, lg);
+}
+
+/* A stream coded with the built-in model decodes whatever NVC_VIDEO_MODEL
+ * names: 1 when the built-in model (crc) replaced the loaded one, 0 when it
+ * is not that model. */
+static int state_try_builtin(VidState *s, uint32_t crc)
+{
+    size_t sz;
+    const uint8_t *data = nvc_video_model_builtin(&sz);
+    NvcVidModelFile f = { 0 };
+    if (!data || nvc_vid_file_parse(&f, data, sz, NULL) < 0)
+        return 0;
+    if (f.crc != crc) {
+        nvc_vid_file_free(&f);
+        return 0;
+    }
+    int ret = state_use_file(s, &f, s->threads);
+    return ret < 0 ? ret : 1;
 }
 
 static int align64(int v)
@@ -247,6 +287,9 @@ static int read_config(NvcDecoder *dec, VidState *s)
     if (version > PAYLOAD_VERSION)
         return nvc_log_error(lg, NVC_ERR(ENOTSUP), "dcvc codec: payload version %u is newer than %d", version,
                              PAYLOAD_VERSION);
+    int ret = crc != s->f.crc ? state_try_builtin(s, crc) : 0;
+    if (ret < 0)
+        return ret;
     if (crc != s->f.crc)
         return nvc_log_error(lg, NVC_ERR(ENOTSUP),
                              "dcvc codec: the stream needs video model '%.*s' (crc %08x); NVC_VIDEO_MODEL has '%s' "
@@ -260,7 +303,7 @@ static int read_config(NvcDecoder *dec, VidState *s)
     if (!p)
         return NVC_ERR(ENOMEM);
     memcpy(p, ipl, il);
-    int ret = nvc_decoder_open(&s->idec, &icfg, &dec->s);
+    ret = nvc_decoder_open(&s->idec, &icfg, &dec->s);
     nvc_stream_config_clear(&icfg);
     return ret;
 }

@@ -13,6 +13,7 @@
 
 #include "nvc/codec.h"
 #include "nvc/io.h"
+#include "nvc/video_codec.h"
 #include "nvc/video_file.h"
 
 #define NF 6
@@ -222,13 +223,63 @@ START_TEST(test_no_model)
     const int n = read_frames(src, &info);
     const char *keep = getenv("NVC_VIDEO_MODEL");
     char *saved = strdup(keep);
-    unsetenv("NVC_VIDEO_MODEL");
     NvcEncoderSettings s;
     nvc_encoder_default_settings(&s);
     s.codec = NVC_CODEC_DCVC;
     NvcEncoder *enc;
-    ck_assert_int_eq(nvc_encoder_open(&enc, &info, &s), NVC_ERR(ENOTSUP));
+    /* a model file that is not there: an error, not the built-in model */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/missing.nvcm", g_dir);
+    setenv("NVC_VIDEO_MODEL", path, 1);
+    ck_assert_int_eq(nvc_encoder_open(&enc, &info, &s), NVC_ERR(ENOENT));
+    /* none named: the built-in model, or ENOTSUP in a build without one */
+    unsetenv("NVC_VIDEO_MODEL");
+    size_t sz;
+    const int builtin = nvc_video_model_builtin(&sz) != NULL;
+    const int ret = nvc_encoder_open(&enc, &info, &s);
+    ck_assert_int_eq(ret, builtin ? 0 : NVC_ERR(ENOTSUP));
+    if (!ret)
+        nvc_encoder_close(&enc);
     setenv("NVC_VIDEO_MODEL", saved, 1);
+    free(saved);
+    for (int i = 0; i < n; i++)
+        nvc_picture_unref(&src[i]);
+}
+END_TEST
+
+/* A stream of the built-in model decodes although NVC_VIDEO_MODEL names
+ * another model (the decoder takes the built-in one by its CRC), and to the
+ * same pictures as without NVC_VIDEO_MODEL. */
+START_TEST(test_builtin_model)
+{
+    size_t sz;
+    if (!nvc_video_model_builtin(&sz))
+        return; /* a build without it: test_no_model checks the error */
+    NvcPicture src[NF];
+    NvcVideoInfo info;
+    const int n = read_frames(src, &info);
+    char *saved = strdup(getenv("NVC_VIDEO_MODEL"));
+    unsetenv("NVC_VIDEO_MODEL");
+    NvcData pkts[3];
+    NvcStreamConfig cfg;
+    ck_assert_int_eq(encode(src, 3, &info, -1, 32, pkts, &cfg), 3);
+    NvcPicture ref[3];
+    NvcDecoder *dec = open_dec(&cfg, 1);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(decode_one(dec, &pkts[i], &ref[i]), 0);
+    nvc_decoder_close(&dec);
+    setenv("NVC_VIDEO_MODEL", saved, 1);
+    dec = open_dec(&cfg, 2);
+    for (int i = 0; i < 3; i++) {
+        NvcPicture pic;
+        ck_assert_int_eq(decode_one(dec, &pkts[i], &pic), 0);
+        ck_assert(test_same_picture(&pic, &ref[i]));
+        nvc_picture_unref(&pic);
+        nvc_picture_unref(&ref[i]);
+        nvc_data_unref(&pkts[i]);
+    }
+    nvc_decoder_close(&dec);
+    nvc_stream_config_clear(&cfg);
     free(saved);
     for (int i = 0; i < n; i++)
         nvc_picture_unref(&src[i]);
@@ -244,6 +295,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_damage);
     tcase_add_test(tc, test_no_model);
+    tcase_add_test(tc, test_builtin_model);
     suite_add_tcase(s, tc);
     return s;
 }

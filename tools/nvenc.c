@@ -47,7 +47,7 @@ static void usage(FILE *f)
             "      --prune F        INR: prune this fraction of the weights before fine-tuning\n"
             "      --lr LR          INR peak learning rate (codec default when absent)\n"
             "  -q, --q N            learned codecs: quality index 0..63 (default 32)\n"
-            "      --refresh N      conditional codec: temporal feature refresh period (32; 0: never)\n"
+            "      --refresh N      conditional codec: temporal feature refresh period (3; 0: never)\n"
             "      --intra-period N conditional codec: intra period, -1 = first frame only\n"
             "      --seed N         random seed (default 1)\n"
             "  -t, --threads N      CPU threads (default: all)\n"

@@ -4,7 +4,9 @@
 # small model beside this script (model-tiny.nvcm: the conformance model,
 # made by the commands in conformance/README.md, "dcvc"), which the runner
 # hands to nvdec through NVC_VIDEO_MODEL: they pin the decoder's arithmetic,
-# not the quality of a shipped model. Sources: crops of the first frames of
+# not the quality of a shipped model. One more stream is coded with the
+# shipped model built into the library (models/video-v1.nvcm): the decoder
+# takes it by its CRC whatever NVC_VIDEO_MODEL names. Sources: crops of the first frames of
 # tests/data/cisco_vt_2people_320x192_12fps_9f.y4m, made with ffmpeg.
 #   conformance/dcvc/make.sh [BUILDDIR]
 # Then replace the dcvc/ lines of conformance/manifest with the printed ones
@@ -29,6 +31,9 @@ enc 32 64x48.y4m 64x48-q32-6f.nvces
 enc 0 96x64.y4m 96x64-q0-refresh2.nvc --refresh 2
 enc 63 70x42.y4m 70x42-q63-intra2.nvces --intra-period 2
 enc 45 64x48.y4m 64x48-q45-intra3-refresh1.nvces --intra-period 3 --refresh 1
+ff -frames:v 4 -vf "crop=128:96:96:40" -pix_fmt yuv420p "$tmp/128x96.y4m"
+env -u NVC_VIDEO_MODEL "$build/tools/nvenc" --quiet --bitexact -c dcvc -q 32 "$tmp/128x96.y4m" \
+  "$here/128x96-q32-video-v1.nvc"
 mkdir -p "$src/tests/fuzz/corpus/dcvc"
 for f in "$here"/*.nvces; do cp "$f" "$src/tests/fuzz/corpus/dcvc/seed-$(basename "$f" .nvces)"; done
 for f in "$here"/*.nvc "$here"/*.nvces; do

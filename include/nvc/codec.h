@@ -124,7 +124,7 @@ typedef struct NvcEncoderSettings {
     double lr;              /* peak learning rate; default 0 = codec default */
     /* Learned image and conditional video codecs. */
     int q;                  /* quality index 0..63; default 32 */
-    int refresh;            /* temporal feature refresh period; default 32, 0: never */
+    int refresh;            /* temporal feature refresh period; default 3, 0: never */
     int intra_period;       /* -1 = one intra frame; default -1 */
     /* Callbacks. */
     void (*progress)(void *cookie, const NvcEncodeProgress *p); /* default NULL */
