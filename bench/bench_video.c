@@ -6,9 +6,9 @@
  *
  *   bench/bench_video [--threads N] [--q Q] [--frames N] [CLIP.y4m]
  *
- * The model is NVC_VIDEO_MODEL when set; otherwise a model of the default
- * configuration with its initial weights is exported to a temporary file
- * first (the same multiply-accumulates as a trained one: speed does not
+ * The model is NVC_VIDEO_MODEL when set, else the built-in one; in a build
+ * without one, a model of the default configuration with its initial weights
+ * is exported to a temporary file first (the same multiply-accumulates as a trained one: speed does not
  * depend on the weights, only the entropy coding time a little).
  * Default clip: foreman_cif_352x288_30fps_27f.y4m of the shared media.
  * SPDX-License-Identifier: BSD-2-Clause
@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 
     const double gf = bench_sgemm_gflops(threads);
     const char *env = getenv("NVC_VIDEO_MODEL");
-    if (!env || !*env)
+    size_t bsz;
+    if ((!env || !*env) && !nvc_video_model_builtin(&bsz))
         temp_model(path, threads, tmp, sizeof(tmp));
     NvcVidModelFile f;
     if ((ret = nvc_video_model_load(&f, NULL)) < 0)

@@ -27,7 +27,7 @@
 #   cockatoo_1280x720_20fps   cockatoo_yuv420.mp4 (280)
 # Settings: dcvc at q 0, 21, 42, 63 (default refresh 32, one intra frame);
 # x264 / x265 --gop ld (bframes 0, one intra frame), 5 automatic points
-# between 0.01 and 0.4 bpp. BD-rates against x265 on PSNR-YUV 6:1:1 (and
+# between 0.01 and 0.4 bpp. BD-rates against x265 low-delay on PSNR-YUV 6:1:1 (and
 # PSNR-RGB, MS-SSIM-Y), measured on the decoded streams.
 set -euo pipefail
 
@@ -76,4 +76,4 @@ if [ $inr = 1 ]; then
 fi
 echo "video_rd.sh: $codecs on ${#clips[@]} clips, $frames frames, $jobs job(s) -> $out" >&2
 "$rd" -o "$out" -n "$frames" -j "$jobs" -c "$codecs" --gop ld --points 5 --bpp-range 0.01,0.4 \
-  "${q[@]}" -a x265 -m psnr_yuv,psnr_rgb,msssim_y "$@" "${clips[@]}"
+  "${q[@]}" -a x265-ld -m psnr_yuv,psnr_rgb,msssim_y "$@" "${clips[@]}"

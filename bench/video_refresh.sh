@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # bench/video_refresh.sh: quality of the conditional video codec (dcvc) along a
 # long low-delay chain with the periodic refresh of the temporal feature on
-# (--refresh N) and off (--refresh 0): PSNR per frame as CSV, a table and an
-# SVG plot. One intra frame, then P frames only.
+# (--refresh N, one or more periods) and off (--refresh 0): PSNR per frame as
+# CSV, a table and an SVG plot. One intra frame, then P frames only.
 #
 # Usage: bench/video_refresh.sh [-o DIR] [-n FRAMES] [-q Q] [-r N] [-t THREADS] [CLIP]
 #   -o DIR       output directory (default video-refresh-results)
 #   -n FRAMES    frames coded (default 96)
 #   -q Q         quality index (default 32)
-#   -r N         refresh period of the "on" run (default 32, the codec's default)
+#   -r LIST      refresh periods of the "on" runs, comma-separated (default 3,32:
+#                the codec's default and DCVC-FM's)
 #   -t THREADS   threads of nvenc / nvdec (default: all)
 #   CLIP         a .y4m (default: foreman CIF, held out from training, decoded
 #                with ffmpeg from ../shared/data/video/bitstreams)
 # Environment: NVC_BUILD (the build directory with tools/; default: this tree),
 # NVC_TEST_DATA, NVC_VIDEO_MODEL (a video model instead of the built-in one).
-# Output: DIR/refresh-R.csv and refresh-0.csv (nvc-metrics per frame),
+# Output: DIR/refresh-R.csv for each period and refresh-0.csv (nvc-metrics per frame),
 # DIR/refresh.md (rate, mean PSNR per 32-frame window), DIR/refresh.svg.
 set -euo pipefail
 
@@ -22,14 +23,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out=video-refresh-results
 frames=96
 q=32
-period=32
+periods=3,32
 threads=()
 while [ $# -gt 0 ]; do
   case $1 in
     -o) out=$2; shift 2 ;;
     -n) frames=$2; shift 2 ;;
     -q) q=$2; shift 2 ;;
-    -r) period=$2; shift 2 ;;
+    -r) periods=$2; shift 2 ;;
     -t) threads=(-t "$2"); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "video_refresh.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
@@ -53,7 +54,7 @@ if [ -z "$clip" ]; then
   fi
 fi
 
-for r in "$period" 0; do
+for r in ${periods//,/ } 0; do
   s=$EPOCHREALTIME
   "$build/tools/nvenc" -c dcvc --q "$q" --refresh "$r" -n "$frames" "${threads[@]}" "$clip" "$out/refresh-$r.nvc"
   e=$EPOCHREALTIME
@@ -64,18 +65,19 @@ for r in "$period" 0; do
   rm -f "$out/refresh-$r.y4m"
 done
 
-python3 - "$out" "$period" "$q" "$clip" <<'PY'
+python3 - "$out" "$periods" "$q" "$clip" <<'PY'
 import csv, os, sys
-out, period, q, clip = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+out, q, clip = sys.argv[1], int(sys.argv[3]), sys.argv[4]
+periods = [int(v) for v in sys.argv[2].split(',')] + [0]
 runs = {}
-for r in (period, 0):
+for r in periods:
     rows = list(csv.DictReader(open(f'{out}/refresh-{r}.csv')))
     psnr = [float(x['psnr_yuv']) for x in rows if x['frame'].isdigit()]
     _, size, t0, t1, t2 = open(f'{out}/refresh-{r}.info').read().split()
     runs[r] = (psnr, int(size), float(t1) - float(t0), float(t2) - float(t1))
 n = len(runs[0][0])
 w, h = [int(t[1:]) for t in open(clip, 'rb').readline().split()[1:3]]
-label = {period: f'refresh every {period} P frames', 0: 'refresh off'}
+label = {r: f'refresh every {r} P frames' if r else 'refresh off' for r in periods}
 with open(f'{out}/refresh.md', 'w') as f:
     f.write(f'{os.path.basename(clip)}, {n} frames, q {q}, one intra frame\n\n')
     wins = [(a, min(a + 32, n)) for a in range(0, n, 32)]
@@ -103,7 +105,9 @@ for i in range(0, n, 16):
 s.append(f'<text x="{(L + W - R) / 2}" y="{H - 12}" text-anchor="middle">frame</text>')
 s.append(f'<text x="16" y="{(T + H - B) / 2}" text-anchor="middle" '
          f'transform="rotate(-90 16 {(T + H - B) / 2})">PSNR-YUV 6:1:1 (dB)</text>')
-for k, (r, colour) in enumerate(((period, '#d62728'), (0, '#1f77b4'))):
+colours = ['#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b']
+for k, r in enumerate(periods):
+    colour = '#1f77b4' if r == 0 else colours[k % len(colours)]
     p = runs[r][0]
     pts = ' '.join(f'{X(i):.1f},{Y(v):.1f}' for i, v in enumerate(p))
     s.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
