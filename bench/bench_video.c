@@ -8,8 +8,9 @@
  *
  * The model is NVC_VIDEO_MODEL when set, else the built-in one; in a build
  * without one, a model of the default configuration with its initial weights
- * is exported to a temporary file first (the same multiply-accumulates as a trained one: speed does not
- * depend on the weights, only the entropy coding time a little).
+ * is exported to a temporary file first (the same multiply-accumulates as a
+ * trained one: speed does not depend on the weights, only the entropy coding
+ * time a little).
  * Default clip: foreman_cif_352x288_30fps_27f.y4m of the shared media.
  * SPDX-License-Identifier: BSD-2-Clause
  */

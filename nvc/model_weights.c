@@ -31,30 +31,26 @@
 #define NVC_BLOB_GET(name, sz) (*(sz) = (size_t)(name##_end - name), *(sz) ? name : NULL)
 #endif
 
+/* IMAGE_BLOB / VIDEO_BLOB: the blob and its size in *sz, or NULL and 0. */
 #if defined(NVC_BLOB) && defined(NVC_IMAGE_MODEL_FILE)
 NVC_BLOB(nvc_image_model_blob, NVC_IMAGE_MODEL_FILE)
-const uint8_t *nvc_image_model_builtin(size_t *sz)
-{
-    return NVC_BLOB_GET(nvc_image_model_blob, sz);
-}
+#define IMAGE_BLOB(sz) NVC_BLOB_GET(nvc_image_model_blob, sz)
 #else
-const uint8_t *nvc_image_model_builtin(size_t *sz)
-{
-    *sz = 0;
-    return NULL;
-}
+#define IMAGE_BLOB(sz) (*(sz) = 0, (const uint8_t *)NULL)
 #endif
-
 #if defined(NVC_BLOB) && defined(NVC_VIDEO_MODEL_FILE)
 NVC_BLOB(nvc_video_model_blob, NVC_VIDEO_MODEL_FILE)
-const uint8_t *nvc_video_model_builtin(size_t *sz)
-{
-    return NVC_BLOB_GET(nvc_video_model_blob, sz);
-}
+#define VIDEO_BLOB(sz) NVC_BLOB_GET(nvc_video_model_blob, sz)
 #else
+#define VIDEO_BLOB(sz) (*(sz) = 0, (const uint8_t *)NULL)
+#endif
+
+const uint8_t *nvc_image_model_builtin(size_t *sz)
+{
+    return IMAGE_BLOB(sz);
+}
+
 const uint8_t *nvc_video_model_builtin(size_t *sz)
 {
-    *sz = 0;
-    return NULL;
+    return VIDEO_BLOB(sz);
 }
-#endif

@@ -81,7 +81,7 @@ static void state_close(VidState *s)
 }
 
 /* Make f the state's model file (taking it over) and build its tables. */
-static int state_use_file(VidState *s, NvcVidModelFile *f, int threads)
+static int state_use_file(VidState *s, NvcVidModelFile *f)
 {
     if (s->have_ct)
         nvc_cond_tables_free(&s->ct);
@@ -89,7 +89,7 @@ static int state_use_file(VidState *s, NvcVidModelFile *f, int threads)
     nvc_vid_file_free(&s->f);
     s->f = *f;
     memset(f, 0, sizeof(*f));
-    s->f.mv.ii.threads = s->f.y.ii.threads = threads;
+    s->f.mv.ii.threads = s->f.y.ii.threads = s->threads;
     int ret = nvc_img_latent_tables(&s->f.y.ii, &s->ct);
     if (ret < 0)
         return ret;
@@ -105,7 +105,7 @@ static int state_open(VidState *s, int threads, enum NvcDevice device, const Nvc
     int ret = nvc_video_model_load(&f, lg);
     if (ret < 0)
         return ret;
-    if ((ret = state_use_file(s, &f, threads)) < 0)
+    if ((ret = state_use_file(s, &f)) < 0)
         return ret;
     return nvc_nn_create(&s->nn, device == NVC_DEVICE_CUDA ? NVC_NN_CUDA : NVC_NN_CPU, threads, lg);
 }
@@ -124,7 +124,7 @@ static int state_try_builtin(VidState *s, uint32_t crc)
         nvc_vid_file_free(&f);
         return 0;
     }
-    int ret = state_use_file(s, &f, s->threads);
+    int ret = state_use_file(s, &f);
     return ret < 0 ? ret : 1;
 }
 
@@ -292,8 +292,8 @@ static int read_config(NvcDecoder *dec, VidState *s)
         return ret;
     if (crc != s->f.crc)
         return nvc_log_error(lg, NVC_ERR(ENOTSUP),
-                             "dcvc codec: the stream needs video model '%.*s' (crc %08x); NVC_VIDEO_MODEL has '%s' "
-                             "(crc %08x)", (int)nl, (const char *)name, crc, s->f.name, s->f.crc);
+                             "dcvc codec: the stream needs video model '%.*s' (crc %08x), not '%s' (crc %08x): "
+                             "set NVC_VIDEO_MODEL to its file", (int)nl, (const char *)name, crc, s->f.name, s->f.crc);
     if (!nvc_image_format_ok(&cfg->p, &cfg->color))
         return nvc_log_error(lg, NVC_ERR_CORRUPT, "dcvc codec: pictures must be 8-bit RGB or YCbCr 4:2:0");
     NvcStreamConfig icfg = *cfg;
