@@ -50,6 +50,7 @@ done
 me=rd.sh
 # shellcheck source=bench/clips.sh
 . "$here/bench/clips.sh"
+bench_find_rd
 
 # 720p clips: the first frames of two longer bitstreams (bench_decode)
 clips=(

@@ -53,6 +53,7 @@ done
 me=video_rd.sh
 # shellcheck source=bench/clips.sh
 . "$here/bench/clips.sh"
+bench_find_rd
 "$rd" --list-codecs | grep -q '^dcvc .* yes$' ||
   { echo "video_rd.sh: this nvc-rd has no dcvc codec (no video model: set NVC_VIDEO_MODEL)" >&2; exit 1; }
 clips=()

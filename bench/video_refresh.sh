@@ -42,17 +42,10 @@ for t in nvenc nvdec nvc-metrics; do
   [ -x "$build/tools/$t" ] || { echo "video_refresh.sh: $build/tools/$t not found (build, or set NVC_BUILD)" >&2; exit 1; }
 done
 mkdir -p "$out"
-clip=${1:-}
-if [ -z "$clip" ]; then
-  data=${NVC_TEST_DATA:-$here/../shared/data}
-  clip=$out/foreman_352x288_30fps.y4m
-  if [ ! -s "$clip" ] || [ "$(grep -c FRAME "$clip" || true)" -lt "$frames" ]; then
-    command -v ffmpeg >/dev/null || { echo "video_refresh.sh: ffmpeg is needed to decode the clip" >&2; exit 1; }
-    ffmpeg -nostdin -v error -y -r 30 -i "$data/video/bitstreams/test_cif_I_CABAC_slice.264" \
-      -frames:v "$frames" -pix_fmt yuv420p -f yuv4mpegpipe "$clip.tmp"
-    mv "$clip.tmp" "$clip"
-  fi
-fi
+me=video_refresh.sh
+# shellcheck source=bench/clips.sh
+. "$here/bench/clips.sh"
+clip=${1:-$(bench_decode "$out" "$frames" foreman_352x288_30fps test_cif_I_CABAC_slice.264 30)}
 
 for r in ${periods//,/ } 0; do
   s=$EPOCHREALTIME
