@@ -726,7 +726,7 @@ static void coder_fwd(NvcVidModel *m, NvcNn *nn, NvcVidFrame *f, int train, uint
     op->concat_forward(nn, f->ein[2], f->e_a[1], f->ctx[2], B, c->g4, c->g4, H / 4 * (W / 4));
     conv_act(nn, f->e_c[2], f->e_a[2], f->ein[2], &p->ce[2], B, 2 * c->g4, H / 4, W / 4, c->g8, 3, 2);
     conv_fwd(nn, f->e_c[3], f->e_a[2], &p->ce[3], B, c->g8, H / 8, W / 8, c->M, 3, 2);
-    nvc_vid_prior_forward(nn, &m->yL, &p->yp, &f->yp, f->e_c[3], f->yref, train, seed);
+    nvc_vid_prior_forward(nn, &m->yL, &p->yp, &f->yp, f->e_c[3], f->yref, train && m->y_noise ? 2 : train, seed);
     /* contextual decoder */
     rbu_fwd(nn, &f->cd[0], f->yp.yhat, &p->cd[0], B, c->M, c->g8, H / 16, W / 16);
     rbu_fwd(nn, &f->cd[1], f->cd[0].out, &p->cd[1], B, c->g8, c->g4, H / 8, W / 8);

@@ -112,6 +112,8 @@ typedef struct NvcVidModel {
     int me_on_source;             /* 1: estimate motion against the source x_{t-1}, not x_hat */
     float mv_rate_weight;         /* training: weights of the motion and of the residual bits in the loss */
     float y_rate_weight;          /* (1, 1: the plain rate) */
+    int y_noise;                  /* training: the residual latent reaches the decoder as y + noise, not
+                                   * rounded (nvc_vid_prior_forward's train = 2) */
     int train;
     float *host_frames;           /* (T, B, 3, H, W): the chain on the host (motion estimation) */
     float *host_x0;               /* (B, 3, H, W) */

@@ -312,8 +312,10 @@ static void ctx_bwd(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorParams *p,
     op->concat_backward(nn, dx->in, d->sofar[i], d->feat, B, M, P, h * w);
 }
 
-/* y_hat of the elements of step i: round(y - c) + c with that step's centres. */
-static void quantize_step(NvcNn *nn, const NvcVidPrior *L, NvcVidPriorActs *a, const float *y, int i)
+/* y_hat of the elements of step i: round(y - c) + c with that step's centres
+ * (soft: y + u, the noise drawn apart from the rate's). */
+static void quantize_step(NvcNn *nn, const NvcVidPrior *L, NvcVidPriorActs *a, const float *y, int i, int soft,
+                          uint64_t seed)
 {
     const NvcNnOps *op = nn->ops;
     const int B = L->B, M = L->M, hw = L->h * L->w;
@@ -321,7 +323,10 @@ static void quantize_step(NvcNn *nn, const NvcVidPrior *L, NvcVidPriorActs *a, c
     op->split_forward(nn, a->ctr[i], a->rest[i], a->prm[i], B, M, M, hw);
     op->affine_forward(nn, a->negc[i], a->ctr[i], -1.0f, 0.0f, n);
     op->add_forward(nn, a->diff[i], y, a->negc[i], n);
-    op->round_forward(nn, a->rnd[i], a->diff[i], n);
+    if (soft)
+        op->noise_forward(nn, a->rnd[i], a->diff[i], seed, (uint64_t)(2 + i) << 40, n);
+    else
+        op->round_forward(nn, a->rnd[i], a->diff[i], n);
     op->add_forward(nn, a->yh[i], a->rnd[i], a->ctr[i], n);
     op->mul_forward(nn, a->yhm[i], a->yh[i], L->mask[i], n);
 }
@@ -396,11 +401,11 @@ void nvc_vid_prior_forward(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorPar
     conv_fwd(nn, a->fc, a->fin, &p->fuse, B, P + M, h, w, P, 1, 1, 1);
     op->leaky_relu_forward(nn, a->feat, a->fc, 0.0f, (size_t)B * P * h * w);
     conv_fwd(nn, a->prm[0], a->feat, &p->p0, B, P, h, w, 2 * M, 1, 1, 1);
-    quantize_step(nn, L, a, y, 0);
+    quantize_step(nn, L, a, y, 0, train == 2, seed);
     for (int i = 1; i < 4; i++) {
         sofar_step(nn, L, a, i);
         ctx_fwd(nn, L, p, a, i);
-        quantize_step(nn, L, a, y, i);
+        quantize_step(nn, L, a, y, i, train == 2, seed);
     }
     op->add_forward(nn, a->yhat, a->sofar[3], a->yhm[3], n);
     rate_y(nn, L, a, y, train, seed);

@@ -72,7 +72,10 @@ void nvc_vid_prior_free(NvcVidPrior *L, NvcNn *nn);
 void nvc_vid_prior_set_quality(const NvcVidPrior *L, NvcNn *nn, const NvcVidPriorParams *p, NvcVidPriorActs *a,
                                const int *q);
 
-/* y, ref (B, M, h, w) -> a->yhat, a->bits. train: noise relaxes the rates. */
+/* y, ref (B, M, h, w) -> a->yhat, a->bits. train: noise relaxes the rates;
+ * train = 2 also gives the latent to the decoder (a->yhat) and to the spatial
+ * context steps as y + uniform noise instead of the straight-through rounding
+ * (Balle et al.'s relaxation: a small latent still carries its signal). */
 void nvc_vid_prior_forward(NvcNn *nn, const NvcVidPrior *L, const NvcVidPriorParams *p, NvcVidPriorActs *a,
                            const float *y, const float *ref, int train, uint64_t seed);
 

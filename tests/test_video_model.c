@@ -168,6 +168,51 @@ START_TEST(test_gradients_rate)
 }
 END_TEST
 
+/* --y-noise: the residual latent reaches the decoder as y + u (u uniform in
+ * [-0.5, 0.5), not an integer offset from the prior's centres), so the loss
+ * is smooth in the contextual encoder's weights and their gradient (through
+ * the decoder, the spatial prior and the rate) checks against finite
+ * differences; training with it still lowers the loss. */
+START_TEST(test_y_noise)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 12, 50 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    m->y_noise = 1;
+    loss(m, nn);
+    const size_t n = (size_t)2 * c.M * (S / 16) * (S / 16);
+    const float *y = m->f[0].e_c[3], *yh = m->f[0].yp.yhat;
+    double sum = 0, sq = 0;
+    int fractional = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double e = yh[i] - y[i];
+        ck_assert_msg(fabs(e) <= 0.5 + 1e-4, "y_hat - y = %g", e);
+        sum += e, sq += e * e;
+        fractional += fabs(e) > 1e-3;
+    }
+    ck_assert_msg(fabs(sum / n) < 0.05 && sq / n > 0.06 && sq / n < 0.11, "noise mean %g, power %g (1/12)",
+                  sum / n, sq / n);
+    ck_assert_int_gt(fractional, (int)(0.9 * n));
+    check_tensor(m, nn, "enc.3.weight", 1e-2f);
+    check_tensor(m, nn, "enc.1.weight", 1e-2f);
+    check_tensor(m, nn, "q_enc", 1e-2f);
+    check_tensor(m, nn, "dec.0.up.weight", 1e-2f);
+    NvcVidStats st;
+    double first = 0;
+    for (int s = 0; s < 20; s++) {
+        ck_assert_int_eq(nvc_vid_train_step(m, nn, (uint64_t)s, &st), 0);
+        if (!s)
+            first = st.loss;
+    }
+    ck_assert_msg(st.loss < 0.9 * first, "loss %g -> %g", first, st.loss);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
 /* A forward pass depends on its inputs only: nothing of the previous batch
  * (e.g. the four-part "decoded so far" tensors) may leak into it. */
 START_TEST(test_forward_is_pure)
@@ -578,6 +623,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_flow);
     tcase_add_test(tc, test_gradients_distortion);
     tcase_add_test(tc, test_gradients_rate);
+    tcase_add_test(tc, test_y_noise);
     tcase_add_test(tc, test_forward_is_pure);
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);

@@ -22,7 +22,7 @@
 typedef struct VOptions {
     ToolTrainOptions t;
     NvcVidConfig cfg;
-    int chain, intra_source, me_source, calib, eval;
+    int chain, intra_source, me_source, calib, eval, y_noise;
     float mv_weight, y_weight;
     NvcVidClipOptions load;
 } VOptions;
@@ -57,6 +57,9 @@ static void usage(FILE *f)
             "                         or source (the previous source frame)\n"
             "      --mv-weight W      weight of the motion bits in the training loss (default 1: the rate)\n"
             "      --y-weight W       weight of the residual bits in the training loss (default 1)\n"
+            "      --y-noise          the residual latent reaches the decoder as y + uniform noise instead\n"
+            "                         of rounded (straight through): a small latent still carries its\n"
+            "                         signal, so the decoder learns to read it (first training phase)\n"
             "  -n, --steps N          total steps (default 20000)\n"
             "      --lr LR            peak learning rate (default 2e-4)\n"
             "      --lr-min LR        final learning rate of the cosine decay (default 1e-5)\n"
@@ -74,7 +77,7 @@ static void usage(FILE *f)
 }
 
 enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
-       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT };
+       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
@@ -83,7 +86,8 @@ static const struct option video_longopts[] = {
     { "chain", required_argument, NULL, O_CHAIN },
     { "intra", required_argument, NULL, O_INTRA }, { "me", required_argument, NULL, O_ME },
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { "mv-weight", required_argument, NULL, O_MVWEIGHT },
-    { "y-weight", required_argument, NULL, O_YWEIGHT }, { NULL, 0, NULL, 0 },
+    { "y-weight", required_argument, NULL, O_YWEIGHT }, { "y-noise", no_argument, NULL, O_YNOISE },
+    { NULL, 0, NULL, 0 },
 };
 
 /* The video model's own options. */
@@ -92,6 +96,7 @@ static int video_option(void *ctx, int c, const char *arg)
     VOptions *o = ctx;
     switch (c) {
     case O_EVAL: o->eval = 1; break;
+    case O_YNOISE: o->y_noise = 1; break;
     case O_CALIB: o->calib = (int)tool_parse_int(arg, "--calib", 1, 100000); break;
     case TOOL_TRAIN_OPT_NAME:
         if (strlen(arg) > NVC_VID_NAME_MAX)
@@ -169,10 +174,11 @@ static void cfg_body(FILE *f, const void *cfg, const void *opts)
             c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm);
     fprintf(f,
             "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
-            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\nseed=%llu\n",
+            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\nseed=%llu\n",
             c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain,
             t->steps, t->lr, t->lr_min, t->warmup, o->intra_source ? "source" : "image",
-            o->me_source ? "source" : "recon", o->mv_weight, o->y_weight, (unsigned long long)t->seed);
+            o->me_source ? "source" : "recon", o->mv_weight, o->y_weight, o->y_noise,
+            (unsigned long long)t->seed);
 }
 
 static void cfg_model(void *ctx, const char *key, const char *val)
@@ -240,6 +246,7 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
     m.opt.clip = t->clip;
     m.me_on_source = o->me_source;
     m.mv_rate_weight = o->mv_weight, m.y_rate_weight = o->y_weight;
+    m.y_noise = o->y_noise;
     NvcVidIntra vi;
     intra_open(o, &vi, nn);
     ToolTrainRun r = { .o = t, .nn = nn, .params = &m.params, .pbuf = m.pbuf, .opt = &m.opt };
