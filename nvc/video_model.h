@@ -132,6 +132,16 @@ int nvc_vid_create(NvcVidModel *m, NvcNn *nn, const NvcVidConfig *cfg, int B, in
 void nvc_vid_free(NvcVidModel *m, NvcNn *nn);
 size_t nvc_vid_memory(const NvcVidConfig *cfg, int B, int T, int H, int W, int train);
 
+/* A change of units of the residual latent: the contextual encoder's output
+ * is multiplied by k > 0 and every reader of the latent (decoder, hyper-analysis,
+ * temporal and spatial priors) divides it back, the priors' centres follow
+ * (x k) and their scale roots roughly (x sqrt k). Only the quantiser's step
+ * relative to the latent changes. Training applies it to a new model (the
+ * seeded initialisation leaves the latent at rms ~0.03, far below the step
+ * of 1, so it would round to its centres and never carry a signal). Not for
+ * a model with Adam moments (they are left as they are). */
+int nvc_vid_scale_latent(NvcVidModel *m, NvcNn *nn, float k);
+
 /* The chain: x0 (B, 3, H, W) and frames (T, B, 3, H, W), host floats in [0, 1]. */
 int nvc_vid_set_chain(NvcVidModel *m, NvcNn *nn, const float *x0, const float *frames);
 /* Per-chain quality indices q[0 .. B-1]. */

@@ -213,6 +213,51 @@ START_TEST(test_y_noise)
 }
 END_TEST
 
+/* nvc_vid_scale_latent is a change of units: after it the encoder's latent
+ * is k times larger, the hyper-latent is unchanged and the first spatial
+ * step's centres are k times larger (frame 0, whose temporal prior reads
+ * zeros; later frames read a latent rounded at another scale). */
+static void expect_scaled(const float *after, const float *before, size_t n, float k, const char *what)
+{
+    double err = 0, ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        err = fmax(err, fabs(after[i] - k * before[i]));
+        ref = fmax(ref, fabs(k * before[i]));
+    }
+    ck_assert_msg(ref > 1e-3 && err <= 1e-5 * ref, "%s: max error %g of %g", what, err, ref);
+}
+
+START_TEST(test_scale_latent)
+{
+    NvcNn *nn;
+    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
+    NvcVidConfig c;
+    tiny(&c, 0);
+    const int q[2] = { 7, 44 };
+    NvcVidModel *m = make(nn, &c, 2, q);
+    const int h = S / 16, hz = S / 64, M = c.M;
+    const size_t ny = (size_t)2 * M * h * h, nz = (size_t)2 * c.Cz * hz * hz;
+    float *y = malloc(sizeof(float) * ny), *z = malloc(sizeof(float) * nz), *ctr = malloc(sizeof(float) * 2 * ny);
+    loss(m, nn);
+    memcpy(y, m->f[0].e_c[3], sizeof(float) * ny);
+    memcpy(z, m->f[0].yp.ha_c[2], sizeof(float) * nz);
+    memcpy(ctr, m->f[0].yp.prm[0], sizeof(float) * 2 * ny);
+    ck_assert_int_lt(nvc_vid_scale_latent(m, nn, 0.0f), 0);
+    ck_assert_int_eq(nvc_vid_scale_latent(m, nn, 8.0f), 0);
+    loss(m, nn);
+    expect_scaled(m->f[0].e_c[3], y, ny, 8.0f, "latent");
+    expect_scaled(m->f[0].yp.ha_c[2], z, nz, 1.0f, "hyper-latent");
+    for (int b = 0; b < 2; b++)  /* (B, 2M, h, w): centres, then scale roots */
+        expect_scaled(m->f[0].yp.prm[0] + (size_t)b * 2 * M * h * h, ctr + (size_t)b * 2 * M * h * h,
+                      (size_t)M * h * h, 8.0f, "centres");
+    free(y);
+    free(z);
+    free(ctr);
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+END_TEST
+
 /* A forward pass depends on its inputs only: nothing of the previous batch
  * (e.g. the four-part "decoded so far" tensors) may leak into it. */
 START_TEST(test_forward_is_pure)
@@ -624,6 +669,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gradients_distortion);
     tcase_add_test(tc, test_gradients_rate);
     tcase_add_test(tc, test_y_noise);
+    tcase_add_test(tc, test_scale_latent);
     tcase_add_test(tc, test_forward_is_pure);
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);

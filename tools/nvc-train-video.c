@@ -23,7 +23,7 @@ typedef struct VOptions {
     ToolTrainOptions t;
     NvcVidConfig cfg;
     int chain, intra_source, me_source, calib, eval, y_noise;
-    float mv_weight, y_weight;
+    float mv_weight, y_weight, y_init_scale;
     NvcVidClipOptions load;
 } VOptions;
 
@@ -57,6 +57,8 @@ static void usage(FILE *f)
             "                         or source (the previous source frame)\n"
             "      --mv-weight W      weight of the motion bits in the training loss (default 1: the rate)\n"
             "      --y-weight W       weight of the residual bits in the training loss (default 1)\n"
+            "      --y-init-scale K   a new model's residual latent starts K times larger (default 32; 1: the\n"
+            "                         seeded initialisation, whose latent rounds away; video-v1 used 1)\n"
             "      --y-noise          the residual latent reaches the decoder as y + uniform noise instead\n"
             "                         of rounded (straight through): a small latent still carries its\n"
             "                         signal, so the decoder learns to read it (first training phase)\n"
@@ -77,7 +79,7 @@ static void usage(FILE *f)
 }
 
 enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
-       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE };
+       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
@@ -87,6 +89,7 @@ static const struct option video_longopts[] = {
     { "intra", required_argument, NULL, O_INTRA }, { "me", required_argument, NULL, O_ME },
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { "mv-weight", required_argument, NULL, O_MVWEIGHT },
     { "y-weight", required_argument, NULL, O_YWEIGHT }, { "y-noise", no_argument, NULL, O_YNOISE },
+    { "y-init-scale", required_argument, NULL, O_YINIT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -130,12 +133,15 @@ static int video_option(void *ctx, int c, const char *arg)
         o->me_source = !strcmp(arg, "source");
         break;
     case O_MVWEIGHT:
-    case O_YWEIGHT: {
+    case O_YWEIGHT:
+    case O_YINIT: {
         char *end;
-        float *w = c == O_MVWEIGHT ? &o->mv_weight : &o->y_weight;
+        const char *name = c == O_MVWEIGHT ? "--mv-weight" : c == O_YWEIGHT ? "--y-weight" : "--y-init-scale";
+        float *w = c == O_MVWEIGHT ? &o->mv_weight : c == O_YWEIGHT ? &o->y_weight : &o->y_init_scale;
+        const float hi = c == O_YINIT ? 1000 : 100;
         *w = strtof(arg, &end);
-        if (*end || !(*w > 0 && *w <= 100))
-            tool_die("%s: '%s' is not a number in (0, 100]", c == O_MVWEIGHT ? "--mv-weight" : "--y-weight", arg);
+        if (*end || !(*w > 0 && *w <= hi))
+            tool_die("%s: '%s' is not a number in (0, %g]", name, arg, hi);
         break;
     }
     case O_MAXFRAMES: o->load.max_frames = (int)tool_parse_int(arg, "--max-frames", 2, 100000); break;
@@ -153,7 +159,7 @@ static void parse_options(int argc, char **argv, VOptions *o)
         .ckpt = "video.ckpt", .name = "video-v1", .crop = 128, .batch = 2, .steps = 20000, .warmup = 200,
         .save_every = 200, .lr = 2e-4f, .lr_min = 1e-5f, .clip = 1.0f, .seed = 1,
     };
-    o->calib = 16, o->chain = 3, o->mv_weight = o->y_weight = 1;
+    o->calib = 16, o->chain = 3, o->mv_weight = o->y_weight = 1, o->y_init_scale = 32;
     const ToolTrainCli cli = { &defaults, video_longopts, video_option, o, usage, 2, NVC_VID_ALIGN,
                                &o->cfg.lambda_min, &o->cfg.lambda_max, &o->load.max_short_side };
     tool_train_parse(argc, argv, &o->t, &cli);
@@ -174,11 +180,11 @@ static void cfg_body(FILE *f, const void *cfg, const void *opts)
             c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm);
     fprintf(f,
             "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
-            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\nseed=%llu\n",
+            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\ny_init_scale=%g\nseed=%llu\n",
             c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain,
             t->steps, t->lr, t->lr_min, t->warmup, o->intra_source ? "source" : "image",
             o->me_source ? "source" : "recon", o->mv_weight, o->y_weight, o->y_noise,
-            (unsigned long long)t->seed);
+            o->y_init_scale, (unsigned long long)t->seed);
 }
 
 static void cfg_model(void *ctx, const char *key, const char *val)
@@ -251,6 +257,8 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
     intra_open(o, &vi, nn);
     ToolTrainRun r = { .o = t, .nn = nn, .params = &m.params, .pbuf = m.pbuf, .opt = &m.opt };
     tool_train_resume(&r);
+    if (!r.step && o->y_init_scale != 1 && (ret = nvc_vid_scale_latent(&m, nn, o->y_init_scale)) < 0)
+        tool_fail(ret, "cannot scale the latent");
     tool_train_write_cfg(t->ckpt, cfg_body, cfg, o);
     tool_train_start(&r);
     double enc, dec;
