@@ -128,62 +128,45 @@ static void init_host_params(const NvcVidConfig *c, const NvcArena *layout, floa
 
 /* ---- a change of units of the residual latent ---------------------------------------- */
 
-static void scale_all(float *x, size_t n, float a)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] *= a;
-}
-
-/* Input channels [c0, c1) of a conv weight (co, ci, kk). */
-static void scale_inputs(float *w, int co, int ci, int kk, int c0, int c1, float a)
+/* Input channels [c0, c1) of a conv weight (co, ci, kk), backend memory. */
+static void scale_inputs(NvcNn *nn, float *w, int co, int ci, int kk, int c0, int c1, float a)
 {
     for (int o = 0; o < co; o++)
-        scale_all(w + ((size_t)o * ci + c0) * kk, (size_t)(c1 - c0) * kk, a);
+        nn->ops->tensor_scale(nn, w + ((size_t)o * ci + c0) * kk, a, (size_t)(c1 - c0) * kk);
 }
 
 /* Output channels [r0, r1) of a conv (weight (co, ci, kk) and bias). */
-static void scale_outputs(const NvcImgConv *c, int ci, int kk, int r0, int r1, float a)
+static void scale_outputs(NvcNn *nn, const NvcImgConv *c, int ci, int kk, int r0, int r1, float a)
 {
-    scale_all(c->w + (size_t)r0 * ci * kk, (size_t)(r1 - r0) * ci * kk, a);
-    scale_all(c->b + r0, (size_t)(r1 - r0), a);
+    nn->ops->tensor_scale(nn, c->w + (size_t)r0 * ci * kk, a, (size_t)(r1 - r0) * ci * kk);
+    nn->ops->tensor_scale(nn, c->b + r0, a, (size_t)(r1 - r0));
 }
 
 int nvc_vid_scale_latent(NvcVidModel *m, NvcNn *nn, float k)
 {
     const NvcVidConfig *c = &m->cfg;
+    const NvcVidParams *p = &m->p;
     const int M = c->M, P = c->P;
     const float r = sqrtf(k);
     if (!(k > 0))
         return NVC_ERR(EINVAL);
-    float *host = malloc(sizeof(float) * m->params.size);
-    if (!host)
-        return NVC_ERR(ENOMEM);
-    int ret = nvc_nn_download(nn, host, m->pbuf, m->params.size);
-    if (!ret) {
-        NvcVidParams p;
-        NvcArena a = m->params;
-        nvc_arena_bind(&a, host);
-        nvc_vid_params(&a, &p, c);
-        /* the encoder's output */
-        scale_outputs(&p.ce[3], c->g8, 9, 0, M, k);
-        /* its readers: the decoder, the hyper-analysis, the temporal prior's
-         * previous latent, the spatial context steps' latent so far */
-        scale_inputs(p.cd[0].up.w, 4 * c->g8, M, 1, 0, M, 1 / k);
-        scale_inputs(p.cd[0].skip.w, 4 * c->g8, M, 1, 0, M, 1 / k);
-        scale_inputs(p.yp.ha[0].w, c->Cz, M, 9, 0, M, 1 / k);
-        scale_inputs(p.yp.fuse.w, P, P + M, 1, P, P + M, 1 / k);
-        /* the conditionals: centres x k, scale roots x sqrt(k) */
-        scale_outputs(&p.yp.p0, P, 1, 0, M, k);
-        scale_outputs(&p.yp.p0, P, 1, M, 2 * M, r);
-        for (int i = 0; i < 3; i++) {
-            scale_inputs(p.yp.ctx[i].in.w, P, M + P, 1, 0, M, 1 / k);
-            scale_outputs(&p.yp.ctx[i].out, P, 1, 0, M, k);
-            scale_outputs(&p.yp.ctx[i].out, P, 1, M, 2 * M, r);
-        }
-        ret = nvc_nn_upload(nn, m->pbuf, host, m->params.size);
+    /* the encoder's output */
+    scale_outputs(nn, &p->ce[3], c->g8, 9, 0, M, k);
+    /* its readers: the decoder, the hyper-analysis, the temporal prior's
+     * previous latent, the spatial context steps' latent so far */
+    scale_inputs(nn, p->cd[0].up.w, 4 * c->g8, M, 1, 0, M, 1 / k);
+    scale_inputs(nn, p->cd[0].skip.w, 4 * c->g8, M, 1, 0, M, 1 / k);
+    scale_inputs(nn, p->yp.ha[0].w, c->Cz, M, 9, 0, M, 1 / k);
+    scale_inputs(nn, p->yp.fuse.w, P, P + M, 1, P, P + M, 1 / k);
+    /* the conditionals: centres x k, scale roots x sqrt(k) */
+    scale_outputs(nn, &p->yp.p0, P, 1, 0, M, k);
+    scale_outputs(nn, &p->yp.p0, P, 1, M, 2 * M, r);
+    for (int i = 0; i < 3; i++) {
+        scale_inputs(nn, p->yp.ctx[i].in.w, P, M + P, 1, 0, M, 1 / k);
+        scale_outputs(nn, &p->yp.ctx[i].out, P, 1, 0, M, k);
+        scale_outputs(nn, &p->yp.ctx[i].out, P, 1, M, 2 * M, r);
     }
-    free(host);
-    return ret;
+    return nvc_nn_error(nn);
 }
 
 /* ---- activations -------------------------------------------------------------------- */
