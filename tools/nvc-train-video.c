@@ -93,6 +93,16 @@ static const struct option video_longopts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* A number in (0, hi]. */
+static float positive(const char *arg, const char *what, float hi)
+{
+    char *end;
+    const float v = strtof(arg, &end);
+    if (*end || !(v > 0 && v <= hi))
+        tool_die("%s: '%s' is not a number in (0, %g]", what, arg, hi);
+    return v;
+}
+
 /* The video model's own options. */
 static int video_option(void *ctx, int c, const char *arg)
 {
@@ -132,18 +142,9 @@ static int video_option(void *ctx, int c, const char *arg)
             tool_die("--me: '%s' is not recon or source", arg);
         o->me_source = !strcmp(arg, "source");
         break;
-    case O_MVWEIGHT:
-    case O_YWEIGHT:
-    case O_YINIT: {
-        char *end;
-        const char *name = c == O_MVWEIGHT ? "--mv-weight" : c == O_YWEIGHT ? "--y-weight" : "--y-init-scale";
-        float *w = c == O_MVWEIGHT ? &o->mv_weight : c == O_YWEIGHT ? &o->y_weight : &o->y_init_scale;
-        const float hi = c == O_YINIT ? 1000 : 100;
-        *w = strtof(arg, &end);
-        if (*end || !(*w > 0 && *w <= hi))
-            tool_die("%s: '%s' is not a number in (0, %g]", name, arg, hi);
-        break;
-    }
+    case O_MVWEIGHT: o->mv_weight = positive(arg, "--mv-weight", 100); break;
+    case O_YWEIGHT: o->y_weight = positive(arg, "--y-weight", 100); break;
+    case O_YINIT: o->y_init_scale = positive(arg, "--y-init-scale", 1000); break;
     case O_MAXFRAMES: o->load.max_frames = (int)tool_parse_int(arg, "--max-frames", 2, 100000); break;
     default: return 0;
     }
