@@ -102,6 +102,22 @@ static NvcVidModel *make(NvcNn *nn, const NvcVidConfig *c, int T, const int *q)
     return &m;
 }
 
+/* A one-thread engine and a tiny model (tiny(lambda)) on chains of T P frames
+ * at qualities q0, q1; close_tiny frees both. */
+static NvcVidModel *open_tiny(NvcNn **nn, NvcVidConfig *c, float lambda, int T, int q0, int q1)
+{
+    ck_assert_int_eq(nvc_nn_create(nn, NVC_NN_CPU, 1, NULL), 0);
+    tiny(c, lambda);
+    const int q[2] = { q0, q1 };
+    return make(*nn, c, T, q);
+}
+
+static void close_tiny(NvcVidModel *m, NvcNn *nn)
+{
+    nvc_vid_free(m, nn);
+    nvc_nn_free(&nn);
+}
+
 static double loss(NvcVidModel *m, NvcNn *nn)
 {
     NvcVidStats st;
@@ -132,11 +148,8 @@ static void check_tensor(NvcVidModel *m, NvcNn *nn, const char *name, float rel)
 START_TEST(test_gradients_distortion)
 {
     NvcNn *nn;
-    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
     NvcVidConfig c;
-    tiny(&c, 0);
-    const int q[2] = { 12, 50 };
-    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 12, 50);
     check_tensor(m, nn, "dec.out.weight", 1e-2f);
     check_tensor(m, nn, "dec.feat.weight", 1e-2f);
     check_tensor(m, nn, "dec.f2.weight", 1e-2f);
@@ -145,26 +158,21 @@ START_TEST(test_gradients_distortion)
     check_tensor(m, nn, "cx.1.weight", 1e-2f);
     check_tensor(m, nn, "fx.0.weight", 1e-2f);   /* frame 2 reads frame 1's decoded feature */
     check_tensor(m, nn, "adapt.weight", 1e-2f);
-    nvc_vid_free(m, nn);
-    nvc_nn_free(&nn);
+    close_tiny(m, nn);
 }
 END_TEST
 
 START_TEST(test_gradients_rate)
 {
     NvcNn *nn;
-    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
     NvcVidConfig c;
-    tiny(&c, 1e-9f);
-    const int q[2] = { 3, 40 };
-    NvcVidModel *m = make(nn, &c, 1, q);
+    NvcVidModel *m = open_tiny(&nn, &c, 1e-9f, 1, 3, 40);
     check_tensor(m, nn, "y.z_scale", 1e-2f);
     check_tensor(m, nn, "mv.z_scale", 1e-2f);
     check_tensor(m, nn, "y.ctx.3.out.weight", 1e-3f);
     check_tensor(m, nn, "mv.ctx.3.out.bias", 1e-3f);
     check_tensor(m, nn, "y.ctx.3.mid.weight", 1e-3f);
-    nvc_vid_free(m, nn);
-    nvc_nn_free(&nn);
+    close_tiny(m, nn);
 }
 END_TEST
 
@@ -176,11 +184,8 @@ END_TEST
 START_TEST(test_y_noise)
 {
     NvcNn *nn;
-    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
     NvcVidConfig c;
-    tiny(&c, 0);
-    const int q[2] = { 12, 50 };
-    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 12, 50);
     m->y_noise = 1;
     loss(m, nn);
     const size_t n = (size_t)2 * c.M * (S / 16) * (S / 16);
@@ -208,8 +213,7 @@ START_TEST(test_y_noise)
             first = st.loss;
     }
     ck_assert_msg(st.loss < 0.9 * first, "loss %g -> %g", first, st.loss);
-    nvc_vid_free(m, nn);
-    nvc_nn_free(&nn);
+    close_tiny(m, nn);
 }
 END_TEST
 
@@ -230,11 +234,8 @@ static void expect_scaled(const float *after, const float *before, size_t n, flo
 START_TEST(test_scale_latent)
 {
     NvcNn *nn;
-    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
     NvcVidConfig c;
-    tiny(&c, 0);
-    const int q[2] = { 7, 44 };
-    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 7, 44);
     const int h = S / 16, hz = S / 64, M = c.M;
     const size_t ny = (size_t)2 * M * h * h, nz = (size_t)2 * c.Cz * hz * hz;
     float *y = malloc(sizeof(float) * ny), *z = malloc(sizeof(float) * nz), *ctr = malloc(sizeof(float) * 2 * ny);
@@ -253,8 +254,7 @@ START_TEST(test_scale_latent)
     free(y);
     free(z);
     free(ctr);
-    nvc_vid_free(m, nn);
-    nvc_nn_free(&nn);
+    close_tiny(m, nn);
 }
 END_TEST
 
@@ -263,11 +263,8 @@ END_TEST
 START_TEST(test_forward_is_pure)
 {
     NvcNn *nn;
-    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
     NvcVidConfig c;
-    tiny(&c, 0);
-    const int q[2] = { 30, 31 };
-    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 30, 31);
     const double l0 = loss(m, nn);
     float *x = malloc(sizeof(float) * 3 * 2 * 3 * S * S);
     float *y = malloc(sizeof(float) * 3 * 2 * 3 * S * S);
@@ -279,8 +276,7 @@ START_TEST(test_forward_is_pure)
     ck_assert_float_eq(loss(m, nn), l0);
     free(x);
     free(y);
-    nvc_vid_free(m, nn);
-    nvc_nn_free(&nn);
+    close_tiny(m, nn);
 }
 END_TEST
 
@@ -359,11 +355,8 @@ END_TEST
 START_TEST(test_int_prior)
 {
     NvcNn *nn;
-    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
     NvcVidConfig c;
-    tiny(&c, 0);
-    const int q[2] = { 12, 50 };
-    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 12, 50);
     NvcVidStats st;
     ck_assert_int_eq(nvc_vid_eval(m, nn, &st), 0);
     NvcVidCalib cal;
@@ -393,21 +386,21 @@ START_TEST(test_int_prior)
             NvcByteWriter bw1 = { 0 }, bw2 = { 0 };
             double bz, by;
             vi.ii.threads = 1;
-            ck_assert_int_eq(nvc_vid_latent_encode(&vi, &ct, q[b], y, z, r, h4, w4, &bw1, &bz, &by, y8), 0);
+            ck_assert_int_eq(nvc_vid_latent_encode(&vi, &ct, m->q[b], y, z, r, h4, w4, &bw1, &bz, &by, y8), 0);
             ibits += bz + by;
             vi.ii.threads = 2;
-            ck_assert_int_eq(nvc_vid_latent_encode(&vi, &ct, q[b], y, z, r, h4, w4, &bw2, NULL, NULL, NULL), 0);
+            ck_assert_int_eq(nvc_vid_latent_encode(&vi, &ct, m->q[b], y, z, r, h4, w4, &bw2, NULL, NULL, NULL), 0);
             ck_assert_uint_eq(bw1.sz, bw2.sz);
             ck_assert(!memcmp(bw1.buf, bw2.buf, bw1.sz));
             NvcByteReader br;
             nvc_br_init(&br, bw1.buf, bw1.sz);
-            ck_assert_int_eq(nvc_vid_latent_decode(&vi, &ct, q[b], &br, r, h4, w4, d8), 0);
+            ck_assert_int_eq(nvc_vid_latent_decode(&vi, &ct, m->q[b], &br, r, h4, w4, d8), 0);
             ck_assert(!memcmp(y8, d8, ny * sizeof(int64_t)));
             /* the decoded latent is what the float model would quantise: y within 1/2 of it */
             for (size_t i = 0; i < ny; i++)
                 ck_assert(fabs(d8[i] / 256.0 - y[i]) <= 0.5 + 1e-3);
             nvc_br_init(&br, bw1.buf, bw1.sz / 2); /* truncated: an error or some latent, no crash */
-            (void)nvc_vid_latent_decode(&vi, &ct, q[b], &br, r, h4, w4, d8);
+            (void)nvc_vid_latent_decode(&vi, &ct, m->q[b], &br, r, h4, w4, d8);
             memcpy(ref + b * ny, y8, ny * sizeof(int64_t));
             nvc_bw_free(&bw1);
             nvc_bw_free(&bw2);
@@ -421,8 +414,7 @@ START_TEST(test_int_prior)
     free(d8);
     nvc_cond_tables_free(&ct);
     nvc_vid_int_free(&vi);
-    nvc_vid_free(m, nn);
-    nvc_nn_free(&nn);
+    close_tiny(m, nn);
 }
 END_TEST
 
@@ -611,11 +603,8 @@ static uint8_t *read_all(const char *path, size_t *sz)
 START_TEST(test_export)
 {
     NvcNn *nn;
-    ck_assert_int_eq(nvc_nn_create(&nn, NVC_NN_CPU, 1, NULL), 0);
     NvcVidConfig c;
-    tiny(&c, 0);
-    const int q[2] = { 0, 63 };
-    NvcVidModel *m = make(nn, &c, 2, q);
+    NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 0, 63);
     NvcVidClipSet set = { 0 };
     NvcVidClipOptions o;
     nvc_vid_clip_options_default(&o);
@@ -655,8 +644,7 @@ START_TEST(test_export)
     free(buf);
     test_rmdir(dir);
     nvc_vid_clips_free(&set);
-    nvc_vid_free(m, nn);
-    nvc_nn_free(&nn);
+    close_tiny(m, nn);
 }
 END_TEST
 
