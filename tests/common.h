@@ -45,6 +45,24 @@ static inline const char *test_data_path(const char *rel)
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+/* Exit status that makes automake count a test program as skipped. */
+#define TEST_SKIP 77
+
+/* 1 when every file of the NULL-terminated list is in the shared test media;
+ * otherwise 0, after a line on stderr naming the first one missing and `what`
+ * (the test or program that needs it). A checkout without ../shared/data then
+ * skips the tests that read it instead of failing them. */
+static inline int test_media(const char *what, const char *const *rel)
+{
+    for (; *rel; rel++)
+        if (!test_data_path(*rel)) {
+            fprintf(stderr, "SKIP %s: test media %s missing (../shared/data or NVC_TEST_DATA)\n",
+                    what, *rel);
+            return 0;
+        }
+    return 1;
+}
+
 /* A fresh temporary directory for a test's files (removed by the caller). */
 static inline char *test_tmpdir(void)
 {

@@ -226,6 +226,10 @@ END_TEST
 
 int main(void)
 {
+    static const char *const media[] = { "video/foreman_qcif_176x144_30fps_10f_raw.y4m",
+                                         "video/railway_852x480_30fps_6f.y4m", NULL };
+    if (!test_media("test_frei0r", media))
+        return TEST_SKIP;
     Suite *s = suite_create("frei0r");
     TCase *tc = tcase_create("source");
     tcase_add_test(tc, test_frame_at);

@@ -530,6 +530,13 @@ END_TEST
 
 int main(void)
 {
+    static const char *const media[] = {
+        "video/bitstreams/carphone_pristine.mp4", "video/bitstreams/vp90-2-2pass-akiyo.webm",
+        "video/foreman_qcif_176x144_30fps_10f_raw.y4m", "video/foreman_cif_352x288_30fps_27f.y4m",
+        "video/sparks_480x270_10bit_60fps_5f_raw.y4m", "image/kodak/kodim23.png", NULL
+    };
+    if (!test_media("test_playback", media))
+        return TEST_SKIP;
     /* FFmpeg's own explanations stay out of the test log. */
     nvc_ffmpeg_route_log(&logger);
     Suite *s = suite_create("playback");

@@ -305,7 +305,9 @@ int main(void)
     tcase_add_test(tc, test_mp4_and_filters);
     tcase_add_test(tc, test_ffprobe_metadata);
     tcase_add_test(tc, test_frei0r);
-    tcase_add_test(tc, test_nvenc_mp4);
+    static const char *const mp4[] = { "video/bitstreams/carphone_pristine.mp4", NULL };
+    if (test_media("test_nvenc_mp4", mp4))
+        tcase_add_test(tc, test_nvenc_mp4);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -302,5 +302,9 @@ static Suite *suite(void)
 
 int main(void)
 {
+    static const char *const media[] = { "video/foreman_qcif_176x144_30fps_10f_raw.y4m",
+                                         "video/cisco_vt_2people_320x192_12fps_9f_raw.y4m", NULL };
+    if (!test_media("test_video_codec", media))
+        return TEST_SKIP;
     return test_run_suite(suite());
 }
