@@ -5,7 +5,7 @@
 # made by the commands in conformance/README.md, "dcvc"), which the runner
 # hands to nvdec through NVC_VIDEO_MODEL: they pin the decoder's arithmetic,
 # not the quality of a shipped model. One more stream is coded with the
-# shipped model built into the library (models/video-v1.nvcm): the decoder
+# shipped model built into the library (models/video-v2.nvcm): the decoder
 # takes it by its CRC whatever NVC_VIDEO_MODEL names. Sources: crops of the first frames of
 # tests/data/cisco_vt_2people_320x192_12fps_9f.y4m, made with ffmpeg.
 #   conformance/dcvc/make.sh [BUILDDIR]
@@ -27,13 +27,13 @@ enc() { # Q SOURCE OUTPUT [nvenc options]
   q=$1 in=$2 out=$3; shift 3
   "$build/tools/nvenc" --quiet --bitexact -c dcvc -q "$q" "$@" "$tmp/$in" "$here/$out"
 }
-enc 32 64x48.y4m 64x48-q32-6f.nvces
+enc 32 64x48.y4m 64x48-q32-6f.nvces --refresh 32 # the default before 135c4d1
 enc 0 96x64.y4m 96x64-q0-refresh2.nvc --refresh 2
-enc 63 70x42.y4m 70x42-q63-intra2.nvces --intra-period 2
+enc 63 70x42.y4m 70x42-q63-intra2.nvces --intra-period 2 --refresh 32
 enc 45 64x48.y4m 64x48-q45-intra3-refresh1.nvces --intra-period 3 --refresh 1
 ff -frames:v 4 -vf "crop=128:96:96:40" -pix_fmt yuv420p "$tmp/128x96.y4m"
 env -u NVC_VIDEO_MODEL "$build/tools/nvenc" --quiet --bitexact -c dcvc -q 32 "$tmp/128x96.y4m" \
-  "$here/128x96-q32-video-v1.nvc"
+  "$here/128x96-q32-video-v2.nvc"
 mkdir -p "$src/tests/fuzz/corpus/dcvc"
 for f in "$here"/*.nvces; do cp "$f" "$src/tests/fuzz/corpus/dcvc/seed-$(basename "$f" .nvces)"; done
 for f in "$here"/*.nvc "$here"/*.nvces; do
