@@ -189,11 +189,11 @@ int main(void)
     (void)ref_kodim23; /* PNG clip left out of this build */
     (void)ref_kodim23_summary;
 #endif
-    for (size_t i = 0; i < sizeof(clips) / sizeof(clips[0]); i++)
-        if (!test_data_path(clips[i].path)) {
-            fprintf(stderr, "shared test media not found (NVC_TEST_DATA): skipped\n");
-            return 77;
-        }
+    for (size_t i = 0; i < sizeof(clips) / sizeof(clips[0]); i++) {
+        const char *const media[] = { clips[i].path, NULL };
+        if (!test_media("test_metrics_ref", media))
+            return TEST_SKIP;
+    }
     const int n = (int)(sizeof(clips) / sizeof(clips[0]));
     Suite *s = suite_create("metrics_ref");
     TCase *tc = tcase_create("clips");
