@@ -28,7 +28,7 @@ int main(void)
 {
     if (nvc_cuda_device_count() <= 0) {
         fprintf(stderr, "no CUDA device: skipped\n");
-        return 77;
+        return TEST_SKIP;
     }
     char name[256];
     nvc_cuda_device_name(name, sizeof(name));

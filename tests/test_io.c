@@ -171,11 +171,13 @@ START_TEST(test_y4m_roundtrip_exact)
 }
 END_TEST
 
+/* registered only where the shared media has the clip (main) */
+#define TEN_BIT_CLIP "video/sparks_480x270_10bit_60fps_5f_raw.y4m"
+
 START_TEST(test_y4m_10bit)
 {
-    const char *path = test_data_path("video/sparks_480x270_10bit_60fps_5f_raw.y4m");
-    if (!path)
-        return;
+    const char *path = test_data_path(TEN_BIT_CLIP);
+    ck_assert_ptr_nonnull(path);
     char src[4096];
     snprintf(src, sizeof(src), "%s", path);
     char *dir = test_tmpdir(), out[4200];
@@ -785,7 +787,9 @@ int main(void)
     TCase *tc = tcase_create("io");
     tcase_add_test(tc, test_y4m_read_sample);
     tcase_add_test(tc, test_y4m_roundtrip_exact);
-    tcase_add_test(tc, test_y4m_10bit);
+    static const char *const ten_bit[] = { TEN_BIT_CLIP, NULL };
+    if (test_media("test_io's 10-bit Y4M test", ten_bit))
+        tcase_add_test(tc, test_y4m_10bit);
     tcase_add_test(tc, test_yuv_names);
     tcase_add_test(tc, test_yuv_raw_roundtrip);
     tcase_add_test(tc, test_y4m_hostile_headers);

@@ -144,7 +144,7 @@ int main(void)
 {
     if (!load_target(target)) {
         fprintf(stderr, "no test media: skipped\n");
-        return 77;
+        return TEST_SKIP;
     }
     Suite *s = suite_create("nn_learn");
     TCase *tc = tcase_create("learn");

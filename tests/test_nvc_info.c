@@ -245,7 +245,7 @@ int main(void)
     snprintf(tool, sizeof(tool), "%s/tools/nvc-info", build ? build : ".");
     if (access(tool, X_OK)) {
         fprintf(stderr, "%s not built: skipped\n", tool);
-        return 77;
+        return TEST_SKIP;
     }
     char tmpl[] = "/tmp/nvc-test-XXXXXX"; /* test_tmpdir asserts: only inside a test */
     if (!mkdtemp(tmpl))

@@ -285,7 +285,7 @@ int main(void)
     }
     if (!codec_args) {
         printf("SKIP: no nvc codec in this build\n");
-        return 77;
+        return TEST_SKIP;
     }
     have_ffmpeg = system("ffmpeg -version >/dev/null 2>&1") == 0 &&
                   system("ffprobe -version >/dev/null 2>&1") == 0;
