@@ -146,7 +146,7 @@ void nvc_encoder_default_settings(NvcEncoderSettings *s)
     s->seed = 1;
     s->qat_epochs = -1;
     s->q = 32;
-    s->refresh = 3; /* the chains the shipped model was trained on; with it 3 and 32 measure alike (doc/results/video-dcvc.md) */
+    s->refresh = 3; /* over 96 frames better than 8, 32 or none with the shipped model (doc/results/video-dcvc.md) */
     s->intra_period = -1;
 }
 

@@ -38,7 +38,7 @@ libnvc_core_la_SOURCES += \
 # The shipped models, assembled into the library (.incbin): a library of its
 # own for the defines, rebuilt when a model file changes.
 NVC_IMAGE_MODEL = models/image-v2.nvcm
-NVC_VIDEO_MODEL = models/video-v2.nvcm
+NVC_VIDEO_MODEL = models/video-v3.nvcm
 noinst_LTLIBRARIES += nvc/libnvcimgweights.la
 nvc_libnvcimgweights_la_SOURCES = nvc/model_weights.c
 nvc_libnvcimgweights_la_CPPFLAGS = $(AM_CPPFLAGS) -DNVC_IMAGE_MODEL_FILE='"$(abs_top_srcdir)/$(NVC_IMAGE_MODEL)"' \
@@ -48,7 +48,7 @@ NVC_IMAGE_WEIGHTS_OBJ = nvc/libnvcimgweights_la-model_weights.lo
 $(NVC_IMAGE_WEIGHTS_OBJ): $(top_srcdir)/$(NVC_IMAGE_MODEL) $(top_srcdir)/$(NVC_VIDEO_MODEL)
 libnvc_core_la_LIBADD += nvc/libnvcimgweights.la
 EXTRA_DIST += nvc/VIDEO.md
-EXTRA_DIST += $(NVC_IMAGE_MODEL) $(NVC_VIDEO_MODEL) models/video-v2.sha256 models/README.md models/image-v2.sha256 models/image-v2.data.txt models/image-v2.calib.txt models/image-v1.data.txt bench/image_kodak.sh \
+EXTRA_DIST += $(NVC_IMAGE_MODEL) $(NVC_VIDEO_MODEL) models/video-v3.sha256 models/README.md models/image-v2.sha256 models/image-v2.data.txt models/image-v2.calib.txt models/image-v1.data.txt bench/image_kodak.sh \
 	bench/image_kodak_report.py
 
 # nvc-train links the internal library (the nn engine and the models).

@@ -1,7 +1,7 @@
 /*
  * The shipped model files, built into the library: the learned image codec's
  * (models/image-v2.nvcm) and the conditional video codec's
- * (models/video-v2.nvcm), assembled with .incbin on ELF targets. Elsewhere,
+ * (models/video-v3.nvcm), assembled with .incbin on ELF targets. Elsewhere,
  * or without them, nvc_image_model_builtin / nvc_video_model_builtin return
  * NULL and the codecs need NVC_IMAGE_MODEL / NVC_VIDEO_MODEL (a path) in the
  * environment.

@@ -2,7 +2,7 @@
  * The conditional video codec (NVC_CODEC_DCVC): nvc/VIDEO.md, "Bitstream".
  * I frames are coded by the learned image codec (a nested instance); P
  * frames by the video model: the file named by NVC_VIDEO_MODEL, else the
- * one built into the library (models/video-v2.nvcm).
+ * one built into the library (models/video-v3.nvcm).
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef NVC_NVC_VIDEO_CODEC_H

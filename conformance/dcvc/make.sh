@@ -5,7 +5,7 @@
 # made by the commands in conformance/README.md, "dcvc"), which the runner
 # hands to nvdec through NVC_VIDEO_MODEL: they pin the decoder's arithmetic,
 # not the quality of a shipped model. One more stream is coded with the
-# shipped model built into the library (models/video-v2.nvcm): the decoder
+# shipped model built into the library (models/video-v3.nvcm): the decoder
 # takes it by its CRC whatever NVC_VIDEO_MODEL names. Sources: crops of the first frames of
 # tests/data/cisco_vt_2people_320x192_12fps_9f.y4m, made with ffmpeg.
 #   conformance/dcvc/make.sh [BUILDDIR]
@@ -33,7 +33,7 @@ enc 63 70x42.y4m 70x42-q63-intra2.nvces --intra-period 2 --refresh 32
 enc 45 64x48.y4m 64x48-q45-intra3-refresh1.nvces --intra-period 3 --refresh 1
 ff -frames:v 4 -vf "crop=128:96:96:40" -pix_fmt yuv420p "$tmp/128x96.y4m"
 env -u NVC_VIDEO_MODEL "$build/tools/nvenc" --quiet --bitexact -c dcvc -q 32 "$tmp/128x96.y4m" \
-  "$here/128x96-q32-video-v2.nvc"
+  "$here/128x96-q32-video-v3.nvc"
 mkdir -p "$src/tests/fuzz/corpus/dcvc"
 for f in "$here"/*.nvces; do cp "$f" "$src/tests/fuzz/corpus/dcvc/seed-$(basename "$f" .nvces)"; done
 for f in "$here"/*.nvc "$here"/*.nvces; do

@@ -93,10 +93,10 @@ for f in $libsrc; do
   objs="$objs $o"
   if [ -n "$newest_h" ] || [ ! -f "$o" ] || [ "$src/$f" -nt "$o" ] ||
      { [ "$f" = nvc/model_weights.c ] && { [ "$src/models/image-v2.nvcm" -nt "$o" ] ||
-                                           [ "$src/models/video-v2.nvcm" -nt "$o" ]; }; }; then
+                                           [ "$src/models/video-v3.nvcm" -nt "$o" ]; }; }; then
     echo "  CC $f"
     def=""  # the built-in models (nvc/local.mk passes the same defines)
-    [ "$f" != nvc/model_weights.c ] || def="-DNVC_IMAGE_MODEL_FILE=\"$src/models/image-v2.nvcm\" -DNVC_VIDEO_MODEL_FILE=\"$src/models/video-v2.nvcm\""
+    [ "$f" != nvc/model_weights.c ] || def="-DNVC_IMAGE_MODEL_FILE=\"$src/models/image-v2.nvcm\" -DNVC_VIDEO_MODEL_FILE=\"$src/models/video-v3.nvcm\""
     # shellcheck disable=SC2086
     $cc $flags $def -I"$inc" -I"$src" -I"$src/include" -c "$src/$f" -o "$o"
   fi
