@@ -88,15 +88,17 @@ newest_h=$(find "$src/include" "$src/codec" "$src/entropy" "$src/nn" "$src/tests
 objs=""
 suffix=.o
 [ "$name" != entropy ] || suffix=.entropy.o  # built against the target's own config.h
+# the built-in models: the files nvc/local.mk names (it passes the same defines)
+image_model=$src/$(sed -n 's/^NVC_IMAGE_MODEL = //p' "$src/nvc/local.mk")
+video_model=$src/$(sed -n 's/^NVC_VIDEO_MODEL = //p' "$src/nvc/local.mk")
 for f in $libsrc; do
   o=$top/obj/$(echo "${f%.c}" | tr / _)$suffix
   objs="$objs $o"
   if [ -n "$newest_h" ] || [ ! -f "$o" ] || [ "$src/$f" -nt "$o" ] ||
-     { [ "$f" = nvc/model_weights.c ] && { [ "$src/models/image-v2.nvcm" -nt "$o" ] ||
-                                           [ "$src/models/video-v3.nvcm" -nt "$o" ]; }; }; then
+     { [ "$f" = nvc/model_weights.c ] && { [ "$image_model" -nt "$o" ] || [ "$video_model" -nt "$o" ]; }; }; then
     echo "  CC $f"
-    def=""  # the built-in models (nvc/local.mk passes the same defines)
-    [ "$f" != nvc/model_weights.c ] || def="-DNVC_IMAGE_MODEL_FILE=\"$src/models/image-v2.nvcm\" -DNVC_VIDEO_MODEL_FILE=\"$src/models/video-v3.nvcm\""
+    def=""
+    [ "$f" != nvc/model_weights.c ] || def="-DNVC_IMAGE_MODEL_FILE=\"$image_model\" -DNVC_VIDEO_MODEL_FILE=\"$video_model\""
     # shellcheck disable=SC2086
     $cc $flags $def -I"$inc" -I"$src" -I"$src/include" -c "$src/$f" -o "$o"
   fi
