@@ -575,6 +575,18 @@ int nvc_vid_set_quality(NvcVidModel *m, NvcNn *nn, const int *q)
     return ret ? ret : nvc_nn_error(nn);
 }
 
+int nvc_vid_set_refresh(NvcVidModel *m, int period)
+{
+    if (period < 0 || m->train < 0)
+        return NVC_ERR(EINVAL);
+    for (int t = 0; t < m->T; t++)
+        m->refresh[t] = t == 0 || (period > 0 && t % period == 0);
+    link_frames(m, &m->s, m->f, 0);
+    if (m->train > 0)
+        link_frames(m, &m->ds, m->df, 1);
+    return 0;
+}
+
 int nvc_vid_set_chain(NvcVidModel *m, NvcNn *nn, const float *x0, const float *frames)
 {
     const size_t nx = (size_t)m->B * 3 * m->H * m->W;

@@ -108,7 +108,7 @@ typedef struct NvcVidModel {
     NvcVidPrior mvL, yL;
     float *pool_w;                /* (2, 1, 2, 2) of 1/8: 2x2 average and halving of a flow */
     int q[64];
-    int refresh[NVC_VID_TMAX];    /* 1: frame t (0-based P index) rebuilds its feature */
+    int refresh[NVC_VID_TMAX];    /* 1: frame t (0-based P index) rebuilds its feature (nvc_vid_set_refresh) */
     int me_on_source;             /* 1: estimate motion against the source x_{t-1}, not x_hat */
     float mv_rate_weight;         /* training: weights of the motion and of the residual bits in the loss */
     float y_rate_weight;          /* (1, 1: the plain rate) */
@@ -126,7 +126,7 @@ void nvc_vid_params(NvcArena *a, NvcVidParams *p, const NvcVidConfig *cfg);
 /* A model for B chains of T P frames of H x W. train 1: gradients and Adam;
  * 0: forward only (nvc_vid_eval); -1: the codec's inference layout (B = T =
  * 1, only the nvc_vid_infer_* stages; activations share memory). Frame 0 of the chain refreshes; others do not unless
- * m->refresh[t] is set. */
+ * nvc_vid_set_refresh says so. */
 int nvc_vid_create(NvcVidModel *m, NvcNn *nn, const NvcVidConfig *cfg, int B, int T, int H, int W, int train,
                    NvcLrSchedule sched, uint64_t seed);
 void nvc_vid_free(NvcVidModel *m, NvcNn *nn);
@@ -143,6 +143,11 @@ size_t nvc_vid_memory(const NvcVidConfig *cfg, int B, int T, int H, int W, int t
 int nvc_vid_scale_latent(NvcVidModel *m, NvcNn *nn, float k);
 
 /* The chain: x0 (B, 3, H, W) and frames (T, B, 3, H, W), host floats in [0, 1]. */
+/* Frames t = 0, period, 2 period, ... of the chain refresh their feature
+ * (period 0: only frame 0), as the codec's --refresh period does from the
+ * first P frame; frame t > 0's refresh adapts x_hat_{t-1} (its gradient
+ * flows back into it). Not for the inference layout. */
+int nvc_vid_set_refresh(NvcVidModel *m, int period);
 int nvc_vid_set_chain(NvcVidModel *m, NvcNn *nn, const float *x0, const float *frames);
 /* Per-chain quality indices q[0 .. B-1]. */
 int nvc_vid_set_quality(NvcVidModel *m, NvcNn *nn, const int *q);

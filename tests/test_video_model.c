@@ -162,6 +162,32 @@ START_TEST(test_gradients_distortion)
 }
 END_TEST
 
+/* Training with the codec's refresh: frame 2 of 3 rebuilds its feature from
+ * frame 1's x_hat (nvc_vid_set_refresh(2)); the loss changes, and the
+ * gradients through the refresh (adapt, frame 1's decoder) check. */
+START_TEST(test_gradients_refresh)
+{
+    NvcNn *nn;
+    NvcVidConfig c;
+    NvcVidModel *m = open_tiny(&nn, &c, 0, 3, 12, 50);
+    const double l0 = loss(m, nn);
+    ck_assert_int_eq(nvc_vid_set_refresh(m, 2), 0);
+    ck_assert(m->refresh[0] && !m->refresh[1] && m->refresh[2]);
+    ck_assert_ptr_eq(m->f[2].F, m->f[2].fref);
+    ck_assert_ptr_eq(m->f[1].F, m->f[0].feat);
+    const double l1 = loss(m, nn);
+    ck_assert_msg(l1 != l0, "refresh left the loss at %g", l0);
+    check_tensor(m, nn, "adapt.weight", 1e-2f);
+    check_tensor(m, nn, "dec.out.weight", 1e-2f);
+    check_tensor(m, nn, "fx.0.weight", 1e-2f);
+    ck_assert_int_eq(nvc_vid_set_refresh(m, 0), 0);
+    ck_assert(m->refresh[0] && !m->refresh[1] && !m->refresh[2]);
+    ck_assert_ptr_eq(m->f[2].F, m->f[1].feat);
+    ck_assert_int_eq(nvc_vid_set_refresh(m, -1), NVC_ERR(EINVAL));
+    close_tiny(m, nn);
+}
+END_TEST
+
 START_TEST(test_gradients_rate)
 {
     NvcNn *nn;
@@ -655,6 +681,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, test_flow);
     tcase_add_test(tc, test_gradients_distortion);
+    tcase_add_test(tc, test_gradients_refresh);
     tcase_add_test(tc, test_gradients_rate);
     tcase_add_test(tc, test_y_noise);
     tcase_add_test(tc, test_scale_latent);

@@ -22,7 +22,7 @@
 typedef struct VOptions {
     ToolTrainOptions t;
     NvcVidConfig cfg;
-    int chain, intra_source, me_source, calib, eval, y_noise;
+    int chain, refresh, intra_source, me_source, calib, eval, y_noise;
     float mv_weight, y_weight, y_init_scale;
     NvcVidClipOptions load;
 } VOptions;
@@ -51,6 +51,8 @@ static void usage(FILE *f)
             "      --crop N           crop size, multiple of 64 (default 128)\n"
             "  -b, --batch N          chains per step (default 2)\n"
             "      --chain T          P frames per chain (default 3)\n"
+            "      --refresh N        P frames 0, N, 2N, ... of a chain rebuild the temporal feature from the\n"
+            "                         previous decoded frame, as nvenc --refresh N (default 0: only frame 0)\n"
             "      --intra KIND       frame 0 of a chain: image (the image codec at the chain's q, default)\n"
             "                         or source (the frame itself)\n"
             "      --me KIND          motion estimated against recon (the previous decoded frame, default)\n"
@@ -79,13 +81,13 @@ static void usage(FILE *f)
 }
 
 enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
-       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT };
+       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT, O_REFRESH };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
     { "mv-latent", required_argument, NULL, O_MVLATENT }, { "mv-width", required_argument, NULL, O_MVWIDTH },
     { "hyper", required_argument, NULL, O_HYPER }, { "prior-width", required_argument, NULL, O_PWIDTH },
-    { "chain", required_argument, NULL, O_CHAIN },
+    { "chain", required_argument, NULL, O_CHAIN }, { "refresh", required_argument, NULL, O_REFRESH },
     { "intra", required_argument, NULL, O_INTRA }, { "me", required_argument, NULL, O_ME },
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { "mv-weight", required_argument, NULL, O_MVWEIGHT },
     { "y-weight", required_argument, NULL, O_YWEIGHT }, { "y-noise", no_argument, NULL, O_YNOISE },
@@ -132,6 +134,7 @@ static int video_option(void *ctx, int c, const char *arg)
             tool_die("--prior-width: expected two comma-separated integers, got '%s'", arg);
         break;
     case O_CHAIN: o->chain = (int)tool_parse_int(arg, "--chain", 1, NVC_VID_TMAX); break;
+    case O_REFRESH: o->refresh = (int)tool_parse_int(arg, "--refresh", 0, NVC_VID_TMAX); break;
     case O_INTRA:
         if (strcmp(arg, "image") && strcmp(arg, "source"))
             tool_die("--intra: '%s' is not image or source", arg);
@@ -180,9 +183,9 @@ static void cfg_body(FILE *f, const void *cfg, const void *opts)
     fprintf(f, "model=video\ng1=%d\ng2=%d\ng4=%d\ng8=%d\nM=%d\nCz=%d\nP=%d\ncm=%d\nMm=%d\nCzm=%d\nPm=%d\n", c->g1,
             c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm);
     fprintf(f,
-            "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
+            "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nrefresh=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
             "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\ny_init_scale=%g\nseed=%llu\n",
-            c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain,
+            c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain, o->refresh,
             t->steps, t->lr, t->lr_min, t->warmup, o->intra_source ? "source" : "image",
             o->me_source ? "source" : "recon", o->mv_weight, o->y_weight, o->y_noise,
             o->y_init_scale, (unsigned long long)t->seed);
@@ -250,6 +253,8 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
     if (ret < 0)
         tool_fail(ret, "cannot create the model (%zu MiB)",
                   nvc_vid_memory(cfg, t->batch, o->chain, t->crop, t->crop, 1) >> 20);
+    if ((ret = nvc_vid_set_refresh(&m, o->refresh)) < 0)
+        tool_fail(ret, "--refresh %d", o->refresh);
     m.opt.clip = t->clip;
     m.me_on_source = o->me_source;
     m.mv_rate_weight = o->mv_weight, m.y_rate_weight = o->y_weight;
@@ -309,7 +314,7 @@ static void create_model(const VOptions *o, NvcNn *nn, const NvcVidConfig *cfg, 
     const ToolTrainOptions *t = &o->t;
     NvcLrSchedule sched = { 0 };
     int ret = nvc_vid_create(m, nn, cfg, t->batch, o->chain, t->crop, t->crop, 0, sched, t->seed);
-    if (ret < 0)
+    if (ret < 0 || (ret = nvc_vid_set_refresh(m, o->refresh)) < 0)
         tool_fail(ret, "cannot create the model");
 }
 
@@ -350,8 +355,8 @@ static int eval_model(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, co
     float *x = malloc(nx * sizeof(float) * (o->chain + 1)), *x0 = malloc(nx * sizeof(float));
     if (!x || !x0)
         tool_die("out of memory");
-    printf("# step %" PRIu64 ", %d batches of %d chains of %d P frames, %dx%d\n", step, o->calib, t->batch, o->chain,
-           t->crop, t->crop);
+    printf("# step %" PRIu64 ", %d batches of %d chains of %d P frames, %dx%d, refresh %d\n", step, o->calib, t->batch,
+           o->chain, t->crop, t->crop, o->refresh);
     printf("q,bpp,bpp_mv,psnr,psnr_p1,psnr_plast\n");
     static const int qs[4] = { 0, 21, 42, 63 };
     for (int k = 0; k < 4; k++) {
