@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include "nvc/image_codec.h"
 #include "nvc/image_latent.h"
 #include "nvc/video_codec.h"
+
+#define NVC_VID_QOFF_MAX 16
 #include "nvc/video_flow.h"
 
 #define PAYLOAD_VERSION 1
@@ -37,6 +40,7 @@ typedef struct VidState {
     int p_count;         /* P frames since the last I frame */
     int64_t frame;       /* frames coded (encoder) */
     int refresh, intra_period;
+    int qoff[NVC_VID_QOFF_MAX], nqoff; /* encoder: P frame k (1-based) codes at q + qoff[(k - 1) % nqoff] */
     int64_t *mref, *yref;
     float *x;            /* (3, hp, wp) scratch */
     NvcEncoder *ienc;    /* nested image codec */
@@ -310,6 +314,36 @@ static int read_config(NvcDecoder *dec, VidState *s)
 
 /* ---- encoder ----------------------------------------------------------------------------- */
 
+/* "a,b,c": 1 to NVC_VID_QOFF_MAX integers in -63..63. */
+static int parse_qoff(VidState *s, const char *str, const NvcLogger *lg)
+{
+    s->nqoff = 0;
+    if (!str)
+        return 0;
+    const char *p = str;
+    for (;;) {
+        char *end;
+        errno = 0;
+        const long v = strtol(p, &end, 10);
+        if (end == p || errno || v < -63 || v > 63 || s->nqoff == NVC_VID_QOFF_MAX || (*end && *end != ','))
+            return nvc_log_error(lg, NVC_ERR(EINVAL), "dcvc codec: --q-offsets '%s': expected 1 to %d comma-separated "
+                                 "integers in -63..63", str, NVC_VID_QOFF_MAX);
+        s->qoff[s->nqoff++] = (int)v;
+        if (!*end)
+            return 0;
+        p = end + 1;
+    }
+}
+
+/* The quality index of the P frame just counted. */
+static int p_quality(const VidState *s, int q)
+{
+    if (!s->nqoff)
+        return q;
+    const int v = q + s->qoff[(s->p_count - 1) % s->nqoff];
+    return v < 0 ? 0 : v > 63 ? 63 : v;
+}
+
 static int enc_init(NvcEncoder *enc)
 {
     VidState *s = enc->priv;
@@ -321,7 +355,10 @@ static int enc_init(NvcEncoder *enc)
     if (enc->s.refresh < 0 || enc->s.refresh > 65535 || enc->s.intra_period < -1 || enc->s.intra_period == 0)
         return nvc_log_error(&enc->s.logger, NVC_ERR(EINVAL), "dcvc codec: bad refresh or intra period");
     s->refresh = enc->s.refresh, s->intra_period = enc->s.intra_period;
-    int ret = state_open(s, enc->s.n_threads, enc->s.device, &enc->s.logger);
+    int ret = parse_qoff(s, enc->s.q_offsets, &enc->s.logger);
+    if (ret < 0)
+        return ret;
+    ret = state_open(s, enc->s.n_threads, enc->s.device, &enc->s.logger);
     NvcEncoderSettings is = enc->s;
     is.codec = NVC_CODEC_IMAGE;
     if (!ret)
@@ -390,18 +427,19 @@ static int enc_send(NvcEncoder *enc, const NvcPicture *pic)
     if (s->out.has_pkt)
         return NVC_ERR(EAGAIN);
     const int intra = !s->have_ref || (s->intra_period > 0 && s->frame % s->intra_period == 0);
-    int refresh = 0;
+    int refresh = 0, q = enc->s.q;
     if (!intra) {
         s->p_count++;
         refresh = is_refresh(s);
+        q = p_quality(s, q);
     }
     NvcByteWriter bw = { 0 };
     nvc_bw_u8(&bw, intra ? PKT_INTRA : PKT_P);
-    nvc_bw_u8(&bw, (unsigned)enc->s.q);
+    nvc_bw_u8(&bw, (unsigned)q);
     nvc_bw_u8(&bw, refresh ? FLAG_REFRESH : 0);
     if (!intra)
         nvc_bw_u16(&bw, (unsigned)(s->p_count & 0xffff));
-    int ret = intra ? encode_intra(s, pic, &bw) : encode_p(s, pic, enc->s.q, refresh, &bw);
+    int ret = intra ? encode_intra(s, pic, &bw) : encode_p(s, pic, q, refresh, &bw);
     if (!ret && bw.error)
         ret = NVC_ERR(ENOMEM);
     if (!ret)

@@ -76,6 +76,8 @@ static int read_frames(NvcPicture *pics, NvcVideoInfo *info)
     return n;
 }
 
+static const char *g_q_offsets; /* encode(): NvcEncoderSettings.q_offsets */
+
 static int encode(const NvcPicture *pics, int n, const NvcVideoInfo *info, int intra_period, int refresh,
                   NvcData *pkts, NvcStreamConfig *cfg)
 {
@@ -86,6 +88,7 @@ static int encode(const NvcPicture *pics, int n, const NvcVideoInfo *info, int i
     s.n_threads = 1;
     s.intra_period = intra_period;
     s.refresh = refresh;
+    s.q_offsets = g_q_offsets;
     NvcEncoder *enc;
     ck_assert_int_eq(nvc_encoder_open(&enc, info, &s), 0);
     int np = 0;
@@ -164,6 +167,48 @@ START_TEST(test_round_trip)
         nvc_picture_unref(&src[i]);
     }
     nvc_stream_config_clear(&cfg);
+}
+END_TEST
+
+/* --q-offsets: the P frames' packets carry q + offset in turn (clamped),
+ * the I frame q; the stream decodes; bad lists are refused. */
+START_TEST(test_q_offsets)
+{
+    NvcPicture src[NF];
+    NvcVideoInfo info;
+    const int n = read_frames(src, &info);
+    NvcData pkts[NF];
+    NvcStreamConfig cfg;
+    g_q_offsets = "-5,0,30";
+    ck_assert_int_eq(encode(src, n, &info, -1, 3, pkts, &cfg), n);
+    g_q_offsets = NULL;
+    static const int want[NF] = { 40, 35, 40, 63, 35, 40 };
+    NvcDecoder *d = open_dec(&cfg, 1);
+    for (int i = 0; i < n; i++) {
+        ck_assert_uint_ge(pkts[i].sz, 2);
+        ck_assert_int_eq(pkts[i].data[1], want[i]);
+        NvcPicture a;
+        ck_assert_int_eq(decode_one(d, &pkts[i], &a), 0);
+        ck_assert(psnr_y(&a, &src[i]) > 8);
+        nvc_picture_unref(&a);
+    }
+    ck_assert_msg(pkts[3].sz > pkts[4].sz, "P frame at q 63: %zu bytes, at q 35: %zu", pkts[3].sz, pkts[4].sz);
+    nvc_decoder_close(&d);
+    for (int i = 0; i < n; i++)
+        nvc_data_unref(&pkts[i]);
+    nvc_stream_config_clear(&cfg);
+    static const char *bad[] = { "", "1,", ",1", "1,,2", "64", "-64", "x", "1 2",
+                                 "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0" };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
+        NvcEncoderSettings s;
+        nvc_encoder_default_settings(&s);
+        s.codec = NVC_CODEC_DCVC;
+        s.q_offsets = bad[k];
+        NvcEncoder *enc;
+        ck_assert_msg(nvc_encoder_open(&enc, &info, &s) == NVC_ERR(EINVAL), "q_offsets '%s' accepted", bad[k]);
+    }
+    for (int i = 0; i < n; i++)
+        nvc_picture_unref(&src[i]);
 }
 END_TEST
 
@@ -293,6 +338,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_checked_fixture(tc, make_model, drop_model);
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_q_offsets);
     tcase_add_test(tc, test_damage);
     tcase_add_test(tc, test_no_model);
     tcase_add_test(tc, test_builtin_model);

@@ -49,6 +49,8 @@ static void usage(FILE *f)
             "  -q, --q N            learned codecs: quality index 0..63 (default 32)\n"
             "      --refresh N      conditional codec: temporal feature refresh period (3; 0: never)\n"
             "      --intra-period N conditional codec: intra period, -1 = first frame only\n"
+            "      --q-offsets LIST conditional codec: quality offsets of the P frames in turn, e.g. -3,0,-3,4\n"
+            "                       (P frame k at q + LIST[(k - 1) mod n]; default none)\n"
             "      --seed N         random seed (default 1)\n"
             "  -t, --threads N      CPU threads (default: all)\n"
             "  -d, --device DEV     cpu (default) or cuda\n"
@@ -93,7 +95,7 @@ static int has_suffix(const char *s, const char *suffix)
 static void parse_options(int argc, char **argv, Options *o)
 {
     enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
-           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR, O_TITLE };
+           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR, O_TITLE, O_QOFF };
     static const struct option longopts[] = {
         { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
         { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
@@ -101,7 +103,8 @@ static void parse_options(int argc, char **argv, Options *o)
         { "strides", required_argument, NULL, O_STRIDES }, { "loss", required_argument, NULL, O_LOSS },
         { "prune", required_argument, NULL, O_PRUNE }, { "lr", required_argument, NULL, O_LR },
         { "q", required_argument, NULL, 'q' }, { "refresh", required_argument, NULL, O_REFRESH },
-        { "intra-period", required_argument, NULL, O_INTRA }, { "seed", required_argument, NULL, O_SEED },
+        { "intra-period", required_argument, NULL, O_INTRA }, { "q-offsets", required_argument, NULL, O_QOFF },
+        { "seed", required_argument, NULL, O_SEED },
         { "threads", required_argument, NULL, 't' }, { "device", required_argument, NULL, 'd' },
         { "start", required_argument, NULL, O_START }, { "frames", required_argument, NULL, 'n' },
         { "res", required_argument, NULL, O_RES }, { "fps", required_argument, NULL, O_FPS },
@@ -155,6 +158,7 @@ static void parse_options(int argc, char **argv, Options *o)
         }
         case 'q': o->enc.q = (int)tool_parse_int(optarg, "--q", 0, 63); break;
         case O_REFRESH: o->enc.refresh = (int)tool_parse_int(optarg, "--refresh", 0, 65535); break;
+        case O_QOFF: o->enc.q_offsets = optarg; break;
         case O_INTRA: o->enc.intra_period = (int)tool_parse_int(optarg, "--intra-period", -1, 1 << 20); break;
         case O_SEED: o->enc.seed = (uint64_t)tool_parse_int(optarg, "--seed", 0, INT64_MAX); break;
         case 't': o->enc.n_threads = (int)tool_parse_int(optarg, "--threads", 1, 1024); break;

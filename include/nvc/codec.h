@@ -126,6 +126,9 @@ typedef struct NvcEncoderSettings {
     int q;                  /* quality index 0..63; default 32 */
     int refresh;            /* temporal feature refresh period; default 3, 0: never */
     int intra_period;       /* -1 = one intra frame; default -1 */
+    const char *q_offsets;  /* conditional video codec: quality offsets of the P frames in turn, e.g.
+                               "-3,0,-3,4" (P frame k codes at q + offset[(k - 1) mod n], clamped to
+                               0..63; 1 to 16 values); default NULL = every frame at q */
     /* Callbacks. */
     void (*progress)(void *cookie, const NvcEncodeProgress *p); /* default NULL */
     void *progress_cookie;
