@@ -67,7 +67,8 @@ for r in periods:
     rows = list(csv.DictReader(open(f'{out}/refresh-{r}.csv')))
     psnr = [float(x['psnr_yuv']) for x in rows if x['frame'].isdigit()]
     _, size, t0, t1, t2 = open(f'{out}/refresh-{r}.info').read().split()
-    runs[r] = (psnr, int(size), float(t1) - float(t0), float(t2) - float(t1))
+    runs[r] = (psnr, int(size), float(t1) - float(t0), float(t2) - float(t1),
+               {c: [float(x[f'psnr_{c}']) for x in rows if x['frame'].isdigit()] for c in 'yuv'})
 n = len(runs[0][0])
 w, h = [int(t[1:]) for t in open(clip, 'rb').readline().split()[1:3]]
 label = {r: f'refresh every {r} P frames' if r else 'refresh off' for r in periods}
@@ -77,10 +78,17 @@ with open(f'{out}/refresh.md', 'w') as f:
     f.write('| run | bpp | PSNR-YUV mean | ' + ' | '.join(f'frames {a}-{b - 1}' for a, b in wins) +
             ' | last frame | encode s | decode s |\n')
     f.write('|---|--:|--:|' + '--:|' * len(wins) + '--:|--:|--:|\n')
-    for r, (p, size, enc, dec) in runs.items():
+    for r, (p, size, enc, dec, _) in runs.items():
         f.write(f'| {label[r]} | {size * 8 / (n * w * h):.4f} | {sum(p) / n:.2f} | ' +
                 ' | '.join(f'{sum(p[a:b]) / (b - a):.2f}' for a, b in wins) +
                 f' | {p[-1]:.2f} | {enc:.1f} | {dec:.1f} |\n')
+    # the drift per plane: mean PSNR of the first and of the last window
+    (a0, b0), (a1, b1) = wins[0], wins[-1]
+    f.write(f'\nPer plane, frames {a0}-{b0 - 1} -> {a1}-{b1 - 1} (dB):\n\n| run | Y | U | V |\n|---|--:|--:|--:|\n')
+    for r, run in runs.items():
+        f.write(f'| {label[r]} | ' + ' | '.join(
+            f'{sum(v[a0:b0]) / (b0 - a0):.2f} -> {sum(v[a1:b1]) / (b1 - a1):.2f}'
+            for v in (run[4][c] for c in 'yuv')) + ' |\n')
 W, H, L, R, T, B = 760, 420, 60, 20, 40, 50
 allp = [v for r in runs.values() for v in r[0]]
 y0, y1 = int(min(allp)) - 1, int(max(allp)) + 1
