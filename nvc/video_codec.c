@@ -19,11 +19,10 @@
 #include "nvc/image_codec.h"
 #include "nvc/image_latent.h"
 #include "nvc/video_codec.h"
-
-#define NVC_VID_QOFF_MAX 16
 #include "nvc/video_flow.h"
 
 #define PAYLOAD_VERSION 1
+#define NVC_VID_QOFF_MAX 16 /* --q-offsets values, at most */
 #define PKT_INTRA 0
 #define PKT_P 1
 #define FLAG_REFRESH 1
