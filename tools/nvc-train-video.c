@@ -19,6 +19,9 @@
 #include "tools/common.h"
 #include "tools/train_common.h"
 
+/* The model name --export records unless --name: the shipped model's. */
+#define DEFAULT_NAME "video-v3"
+
 typedef struct VOptions {
     ToolTrainOptions t;
     NvcVidConfig cfg;
@@ -37,7 +40,7 @@ static void usage(FILE *f)
             "      --restart          start from scratch even if the checkpoint exists\n"
             "      --export MODEL     write the deployable model file from the checkpoint\n"
             "      --calib N          export: calibration batches of chains (default 16)\n"
-            "      --name NAME        export: model name recorded in the file (default video-v3)\n"
+            "      --name NAME        export: model name recorded in the file (default " DEFAULT_NAME ")\n"
             "      --eval             evaluate the checkpoint (or the initial weights without one) on --calib\n"
             "                         fixed batches of chains of DATA at q 0, 21, 42, 63\n"
             "      --list FILE        more DATA paths, one per line ('#' comments)\n"
@@ -160,7 +163,7 @@ static void parse_options(int argc, char **argv, VOptions *o)
     nvc_vid_config_default(&o->cfg);
     nvc_vid_clip_options_default(&o->load);
     static const ToolTrainOptions defaults = {
-        .ckpt = "video.ckpt", .name = "video-v3", .crop = 128, .batch = 2, .steps = 20000, .warmup = 200,
+        .ckpt = "video.ckpt", .name = DEFAULT_NAME, .crop = 128, .batch = 2, .steps = 20000, .warmup = 200,
         .save_every = 200, .lr = 2e-4f, .lr_min = 1e-5f, .clip = 1.0f, .seed = 1,
     };
     o->calib = 16, o->chain = 3, o->mv_weight = o->y_weight = 1, o->y_init_scale = 32;

@@ -19,6 +19,9 @@
 #include "tools/common.h"
 #include "tools/train_common.h"
 
+/* The model name --export records unless --name: the shipped model's. */
+#define DEFAULT_NAME "image-v2"
+
 typedef struct Options {
     ToolTrainOptions t;
     NvcImgConfig cfg;
@@ -39,7 +42,7 @@ static void usage(FILE *f)
             "      --restart          start from scratch even if the checkpoint exists\n"
             "      --export MODEL     write the deployable model file from the checkpoint\n"
             "                         (calibrates the integer prior on DATA) and exit\n"
-            "      --name NAME        model name recorded in the exported file (default image-v2)\n"
+            "      --name NAME        model name recorded in the exported file (default " DEFAULT_NAME ")\n"
             "      --list FILE        more DATA paths, one per line ('#' comments)\n"
             "Model (new checkpoints):\n"
             "      --prior P          gmm (hyperprior, four-part spatial prior, mixtures; default)\n"
@@ -115,7 +118,7 @@ static void parse_options(int argc, char **argv, Options *o)
     nvc_img_config_default(&o->cfg, NVC_IMG_PRIOR_GMM);
     nvc_train_load_default(&o->load);
     static const ToolTrainOptions defaults = {
-        .ckpt = "image.ckpt", .name = "image-v2", .crop = 128, .batch = 8, .steps = 40000, .warmup = 500,
+        .ckpt = "image.ckpt", .name = DEFAULT_NAME, .crop = 128, .batch = 8, .steps = 40000, .warmup = 500,
         .save_every = 500, .lr = 3e-4f, .lr_min = 1e-5f, .clip = 1.0f, .seed = 1,
     };
     o->calib_batches = 16;
