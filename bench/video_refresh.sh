@@ -4,13 +4,15 @@
 # (--refresh N, one or more periods) and off (--refresh 0): PSNR per frame as
 # CSV, a table and an SVG plot. One intra frame, then P frames only.
 #
-# Usage: bench/video_refresh.sh [-o DIR] [-n FRAMES] [-q Q] [-r N] [-t THREADS] [CLIP]
+# Usage: bench/video_refresh.sh [-o DIR] [-n FRAMES] [-q Q] [-r N] [-t THREADS] [--static] [CLIP]
 #   -o DIR       output directory (default video-refresh-results)
 #   -n FRAMES    frames coded (default 96)
 #   -q Q         quality index (default 32)
 #   -r LIST      refresh periods of the "on" runs, comma-separated (default 3,32:
 #                the codec's default and DCVC-FM's)
 #   -t THREADS   threads of nvenc / nvdec (default: all)
+#   --static     code the clip's first frame FRAMES times instead (a still scene:
+#                what a P frame loses when nothing moves; DIR/static.y4m)
 #   CLIP         a .y4m (default: foreman CIF, held out from training, decoded
 #                with ffmpeg from ../shared/data/video/bitstreams)
 # Environment: NVC_BUILD (the build directory with tools/; default: this tree),
@@ -25,6 +27,7 @@ frames=96
 q=32
 periods=3,32
 threads=()
+static=0
 while [ $# -gt 0 ]; do
   case $1 in
     -o) out=$2; shift 2 ;;
@@ -32,6 +35,7 @@ while [ $# -gt 0 ]; do
     -q) q=$2; shift 2 ;;
     -r) periods=$2; shift 2 ;;
     -t) threads=(-t "$2"); shift 2 ;;
+    --static) static=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "video_refresh.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
     *) break ;;
@@ -46,6 +50,23 @@ me=video_refresh.sh
 # shellcheck source=bench/clips.sh
 . "$here/bench/clips.sh"
 clip=${1:-$(bench_decode "$out" "$frames" foreman_352x288_30fps test_cif_I_CABAC_slice.264 30)}
+if [ $static = 1 ]; then
+  # the header, then the first FRAME record (its line and picture) FRAMES times
+  python3 - "$clip" "$out/static.y4m" "$frames" <<'PY'
+import sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(src, 'rb') as f:
+    head = f.readline()
+    p = {t[:1]: t[1:] for t in head.split()[1:]}
+    w, h, c = int(p[b'W']), int(p[b'H']), p.get(b'C', b'420jpeg')
+    if not c.startswith(b'420') or c.endswith(b'p10'):
+        sys.exit(f'video_refresh.sh: --static takes 8-bit 4:2:0 Y4M, not C{c.decode()}')
+    frame = f.readline() + f.read(w * h + 2 * ((w + 1) // 2) * ((h + 1) // 2))
+with open(dst, 'wb') as f:
+    f.write(head + frame * n)
+PY
+  clip=$out/static.y4m
+fi
 
 for r in ${periods//,/ } 0; do
   s=$EPOCHREALTIME

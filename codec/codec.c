@@ -148,6 +148,7 @@ void nvc_encoder_default_settings(NvcEncoderSettings *s)
     s->q = 32;
     s->refresh = 3; /* over 96 frames better than 8, 32 or none with the shipped model (doc/results/video-dcvc.md) */
     s->intra_period = -1;
+    s->adaptive_intra = 1;
 }
 
 int nvc_encoder_open(NvcEncoder **penc, const NvcVideoInfo *info, const NvcEncoderSettings *s)

@@ -39,6 +39,7 @@ typedef struct VidState {
     int p_count;         /* P frames since the last I frame */
     int64_t frame;       /* frames coded (encoder) */
     int refresh, intra_period;
+    int adaptive_intra;  /* encoder: a frame is coded as I when that costs less than P (D + lambda R) */
     int qoff[NVC_VID_QOFF_MAX], nqoff; /* encoder: P frame k (1-based) codes at q + qoff[(k - 1) % nqoff] */
     int64_t *mref, *yref;
     float *x;            /* (3, hp, wp) scratch */
@@ -354,6 +355,7 @@ static int enc_init(NvcEncoder *enc)
     if (enc->s.refresh < 0 || enc->s.refresh > 65535 || enc->s.intra_period < -1 || enc->s.intra_period == 0)
         return nvc_log_error(&enc->s.logger, NVC_ERR(EINVAL), "dcvc codec: bad refresh or intra period");
     s->refresh = enc->s.refresh, s->intra_period = enc->s.intra_period;
+    s->adaptive_intra = enc->s.adaptive_intra;
     int ret = parse_qoff(s, enc->s.q_offsets, &enc->s.logger);
     if (ret < 0)
         return ret;
@@ -380,21 +382,75 @@ static int enc_init(NvcEncoder *enc)
 }
 
 /* I frame: the nested image codec's packet, decoded here for the reference. */
+/* The nested image codec's packet of pic and its decoded picture. */
+static int code_intra(VidState *s, const NvcPicture *pic, NvcData *ipkt, NvcPicture *dec)
+{
+    int ret = nvc_encoder_send_picture(s->ienc, pic);
+    if (!ret)
+        ret = nvc_encoder_get_packet(s->ienc, ipkt);
+    if (!ret)
+        ret = nvc_decoder_send_packet(s->idec, ipkt);
+    if (!ret)
+        ret = nvc_decoder_get_picture(s->idec, dec);
+    return ret;
+}
+
 static int encode_intra(VidState *s, const NvcPicture *pic, NvcByteWriter *bw)
 {
     NvcData ipkt = { 0 };
     NvcPicture dec = { 0 };
-    int ret = nvc_encoder_send_picture(s->ienc, pic);
-    if (!ret)
-        ret = nvc_encoder_get_packet(s->ienc, &ipkt);
-    if (!ret)
-        ret = nvc_decoder_send_packet(s->idec, &ipkt);
-    if (!ret)
-        ret = nvc_decoder_get_picture(s->idec, &dec);
+    int ret = code_intra(s, pic, &ipkt, &dec);
     if (!ret)
         ret = set_intra_reference(s, &dec);
     if (!ret)
         nvc_bw_bytes(bw, ipkt.data, ipkt.sz);
+    nvc_picture_unref(&dec);
+    nvc_data_unref(&ipkt);
+    return ret;
+}
+
+/* Mean squared error of the w x h corner of two (3, hp, wp) RGB planes. */
+static double rgb_mse(const VidState *s, const float *a, const float *b, int w, int h)
+{
+    double se = 0;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < h; y++) {
+            const size_t o = ((size_t)c * s->hp + y) * s->wp;
+            for (int x = 0; x < w; x++) {
+                const double d = (double)a[o + x] - b[o + x];
+                se += d * d;
+            }
+        }
+    return se / (3.0 * w * h);
+}
+
+/* After a P frame in *bw (its reconstruction the reference, s->x the
+ * source): code pic as an I frame too and keep it instead when its cost
+ * lambda(q) 255^2 MSE + bits per pixel (the training loss) is lower; then
+ * *bw holds the I packet. *intra: 1 when it did. */
+static int maybe_intra(VidState *s, const NvcPicture *pic, int q, NvcByteWriter *bw, int *intra)
+{
+    const int w = pic->p.w, h = pic->p.h;
+    const double lambda = nvc_vid_lambda(&s->f.cfg, q) * 65025.0, npix = (double)w * h;
+    const double jp = lambda * rgb_mse(s, s->m.host_x0, s->x, w, h) + bw->sz * 8.0 / npix;
+    NvcData ipkt = { 0 };
+    NvcPicture dec = { 0 };
+    const size_t nx = (size_t)3 * s->hp * s->wp;
+    float *xi = malloc(nx * sizeof(float));
+    int ret = xi ? code_intra(s, pic, &ipkt, &dec) : NVC_ERR(ENOMEM);
+    if (!ret)
+        ret = nvc_image_input_picture(&dec, s->hp, s->wp, xi);
+    *intra = 0;
+    if (!ret && lambda * rgb_mse(s, xi, s->x, w, h) + (ipkt.sz + 3) * 8.0 / npix < jp) {
+        *intra = 1;
+        ret = set_intra_reference(s, &dec);
+        bw->sz = 0;
+        nvc_bw_u8(bw, PKT_INTRA);
+        nvc_bw_u8(bw, (unsigned)q);
+        nvc_bw_u8(bw, 0);
+        nvc_bw_bytes(bw, ipkt.data, ipkt.sz);
+    }
+    free(xi);
     nvc_picture_unref(&dec);
     nvc_data_unref(&ipkt);
     return ret;
@@ -439,10 +495,13 @@ static int enc_send(NvcEncoder *enc, const NvcPicture *pic)
     if (!intra)
         nvc_bw_u16(&bw, (unsigned)(s->p_count & 0xffff));
     int ret = intra ? encode_intra(s, pic, &bw) : encode_p(s, pic, q, refresh, &bw);
+    int key = intra;
+    if (!ret && !intra && s->adaptive_intra && !bw.error)
+        ret = maybe_intra(s, pic, enc->s.q, &bw, &key);
     if (!ret && bw.error)
         ret = NVC_ERR(ENOMEM);
     if (!ret)
-        ret = nvc_image_packet_put(&s->out, &bw, pic->pts, intra ? NVC_DATA_KEY : 0);
+        ret = nvc_image_packet_put(&s->out, &bw, pic->pts, key ? NVC_DATA_KEY : 0);
     if (!ret) {
         s->frame++;
     } else {

@@ -77,6 +77,7 @@ static int read_frames(NvcPicture *pics, NvcVideoInfo *info)
 }
 
 static const char *g_q_offsets; /* encode(): NvcEncoderSettings.q_offsets */
+static int g_adaptive;          /* and .adaptive_intra (0 here unless a test sets it) */
 
 static int encode(const NvcPicture *pics, int n, const NvcVideoInfo *info, int intra_period, int refresh,
                   NvcData *pkts, NvcStreamConfig *cfg)
@@ -89,6 +90,7 @@ static int encode(const NvcPicture *pics, int n, const NvcVideoInfo *info, int i
     s.intra_period = intra_period;
     s.refresh = refresh;
     s.q_offsets = g_q_offsets;
+    s.adaptive_intra = g_adaptive;
     NvcEncoder *enc;
     ck_assert_int_eq(nvc_encoder_open(&enc, info, &s), 0);
     int np = 0;
@@ -209,6 +211,56 @@ START_TEST(test_q_offsets)
     }
     for (int i = 0; i < n; i++)
         nvc_picture_unref(&src[i]);
+}
+END_TEST
+
+/* --adaptive-intra: a scene cut (frames 3.. inverted) is coded as an I frame
+ * (a key packet at q, the P index restarting after it), and the stream
+ * decodes the same on 1 and 2 threads. */
+START_TEST(test_adaptive_intra)
+{
+    NvcPicture src[NF];
+    NvcVideoInfo info;
+    const int n = read_frames(src, &info);
+    for (int i = 3; i < n; i++)
+        for (int y = 0; y < src[i].p.h; y++) {
+            uint8_t *row = (uint8_t *)src[i].data[0] + (size_t)y * src[i].stride[0];
+            for (int x = 0; x < src[i].p.w; x++)
+                row[x] = (uint8_t)(255 - row[x]);
+        }
+    NvcData pkts[NF];
+    NvcStreamConfig cfg;
+    g_adaptive = 1;
+    ck_assert_int_eq(encode(src, n, &info, -1, 3, pkts, &cfg), n);
+    g_adaptive = 0;
+    ck_assert(pkts[0].flags & NVC_DATA_KEY);
+    ck_assert_msg(pkts[3].flags & NVC_DATA_KEY, "the scene cut was coded as a P frame (%zu bytes)", pkts[3].sz);
+    ck_assert_int_eq(pkts[3].data[0], 0);
+    ck_assert_int_eq(pkts[3].data[1], 40);
+    NvcDecoder *d1 = open_dec(&cfg, 1), *d2 = open_dec(&cfg, 2);
+    for (int i = 0; i < n; i++) {
+        if (!(pkts[i].flags & NVC_DATA_KEY)) { /* a P packet: type 1, index since the last I frame */
+            int last = i;
+            while (!(pkts[last].flags & NVC_DATA_KEY))
+                last--;
+            ck_assert_int_eq(pkts[i].data[0], 1);
+            ck_assert_int_eq(pkts[i].data[3] << 8 | pkts[i].data[4], i - last);
+        }
+        NvcPicture a, b;
+        ck_assert_int_eq(decode_one(d1, &pkts[i], &a), 0);
+        ck_assert_int_eq(decode_one(d2, &pkts[i], &b), 0);
+        ck_assert_msg(test_same_picture(&a, &b), "frame %d differs between 1 and 2 threads", i);
+        ck_assert_msg(psnr_y(&a, &src[i]) > 20, "frame %d: %.2f dB", i, psnr_y(&a, &src[i]));
+        nvc_picture_unref(&a);
+        nvc_picture_unref(&b);
+    }
+    nvc_decoder_close(&d1);
+    nvc_decoder_close(&d2);
+    for (int i = 0; i < n; i++) {
+        nvc_data_unref(&pkts[i]);
+        nvc_picture_unref(&src[i]);
+    }
+    nvc_stream_config_clear(&cfg);
 }
 END_TEST
 
@@ -339,6 +391,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, make_model, drop_model);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_q_offsets);
+    tcase_add_test(tc, test_adaptive_intra);
     tcase_add_test(tc, test_damage);
     tcase_add_test(tc, test_no_model);
     tcase_add_test(tc, test_builtin_model);

@@ -51,6 +51,8 @@ static void usage(FILE *f)
             "      --intra-period N conditional codec: intra period, -1 = first frame only\n"
             "      --q-offsets LIST conditional codec: quality offsets of the P frames in turn, e.g. -3,0,-3,4\n"
             "                       (P frame k at q + LIST[(k - 1) mod n]; default none)\n"
+            "      --adaptive-intra B conditional codec: 1 (default) codes a frame as an I frame when that\n"
+            "                       costs less than a P frame (distortion + lambda rate); 0: only --intra-period\n"
             "      --seed N         random seed (default 1)\n"
             "  -t, --threads N      CPU threads (default: all)\n"
             "  -d, --device DEV     cpu (default) or cuda\n"
@@ -95,7 +97,7 @@ static int has_suffix(const char *s, const char *suffix)
 static void parse_options(int argc, char **argv, Options *o)
 {
     enum { O_QBITS = 256, O_QAT, O_REFRESH, O_INTRA, O_SEED, O_START, O_RES, O_FPS, O_BITDEPTH,
-           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR, O_TITLE, O_QOFF };
+           O_CONTAINER, O_QUIET, O_BITEXACT, O_STRIDES, O_LOSS, O_PRUNE, O_LR, O_TITLE, O_QOFF, O_AINTRA };
     static const struct option longopts[] = {
         { "codec", required_argument, NULL, 'c' }, { "size", required_argument, NULL, 's' },
         { "bpp", required_argument, NULL, 'b' }, { "epochs", required_argument, NULL, 'e' },
@@ -104,6 +106,7 @@ static void parse_options(int argc, char **argv, Options *o)
         { "prune", required_argument, NULL, O_PRUNE }, { "lr", required_argument, NULL, O_LR },
         { "q", required_argument, NULL, 'q' }, { "refresh", required_argument, NULL, O_REFRESH },
         { "intra-period", required_argument, NULL, O_INTRA }, { "q-offsets", required_argument, NULL, O_QOFF },
+        { "adaptive-intra", required_argument, NULL, O_AINTRA },
         { "seed", required_argument, NULL, O_SEED },
         { "threads", required_argument, NULL, 't' }, { "device", required_argument, NULL, 'd' },
         { "start", required_argument, NULL, O_START }, { "frames", required_argument, NULL, 'n' },
@@ -159,6 +162,7 @@ static void parse_options(int argc, char **argv, Options *o)
         case 'q': o->enc.q = (int)tool_parse_int(optarg, "--q", 0, 63); break;
         case O_REFRESH: o->enc.refresh = (int)tool_parse_int(optarg, "--refresh", 0, 65535); break;
         case O_QOFF: o->enc.q_offsets = optarg; break;
+        case O_AINTRA: o->enc.adaptive_intra = (int)tool_parse_int(optarg, "--adaptive-intra", 0, 1); break;
         case O_INTRA: o->enc.intra_period = (int)tool_parse_int(optarg, "--intra-period", -1, 1 << 20); break;
         case O_SEED: o->enc.seed = (uint64_t)tool_parse_int(optarg, "--seed", 0, INT64_MAX); break;
         case 't': o->enc.n_threads = (int)tool_parse_int(optarg, "--threads", 1, 1024); break;

@@ -25,14 +25,14 @@ ff -frames:v 5 -vf "crop=96:64:100:30" -pix_fmt yuv420p "$tmp/96x64.y4m"
 ff -frames:v 4 -vf "scale=70:42,format=yuv420p" "$tmp/70x42.y4m"
 enc() { # Q SOURCE OUTPUT [nvenc options]
   q=$1 in=$2 out=$3; shift 3
-  "$build/tools/nvenc" --quiet --bitexact -c dcvc -q "$q" "$@" "$tmp/$in" "$here/$out"
+  "$build/tools/nvenc" --quiet --bitexact -c dcvc --adaptive-intra 0 -q "$q" "$@" "$tmp/$in" "$here/$out"
 }
 enc 32 64x48.y4m 64x48-q32-6f.nvces --refresh 32 # the default before 135c4d1
 enc 0 96x64.y4m 96x64-q0-refresh2.nvc --refresh 2
 enc 63 70x42.y4m 70x42-q63-intra2.nvces --intra-period 2 --refresh 32
 enc 45 64x48.y4m 64x48-q45-intra3-refresh1.nvces --intra-period 3 --refresh 1
 ff -frames:v 4 -vf "crop=128:96:96:40" -pix_fmt yuv420p "$tmp/128x96.y4m"
-env -u NVC_VIDEO_MODEL "$build/tools/nvenc" --quiet --bitexact -c dcvc -q 32 "$tmp/128x96.y4m" \
+env -u NVC_VIDEO_MODEL "$build/tools/nvenc" --quiet --bitexact -c dcvc --adaptive-intra 0 -q 32 "$tmp/128x96.y4m" \
   "$here/128x96-q32-video-v3.nvc"
 mkdir -p "$src/tests/fuzz/corpus/dcvc"
 for f in "$here"/*.nvces; do cp "$f" "$src/tests/fuzz/corpus/dcvc/seed-$(basename "$f" .nvces)"; done

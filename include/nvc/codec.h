@@ -129,6 +129,8 @@ typedef struct NvcEncoderSettings {
     const char *q_offsets;  /* conditional video codec: quality offsets of the P frames in turn, e.g.
                                "-3,0,-3,4" (P frame k codes at q + offset[(k - 1) mod n], clamped to
                                0..63; 1 to 16 values); default NULL = every frame at q */
+    int adaptive_intra;     /* conditional video codec: code a frame as an I frame instead of a P frame
+                               when that costs less (lambda(q) MSE + rate, the training loss); default 1 */
     /* Callbacks. */
     void (*progress)(void *cookie, const NvcEncodeProgress *p); /* default NULL */
     void *progress_cookie;
