@@ -25,7 +25,8 @@
 #   railway_852x480_30fps     vp90-2-15-segkey_adpq.webm (150, 30000/1001)
 #   flower_1280x720_30fps     VID_1280x720_cabac_temporal_direct.264 (300)
 #   cockatoo_1280x720_20fps   cockatoo_yuv420.mp4 (280)
-# Settings: dcvc at q 0, 21, 42, 63 (the codec's default refresh, one intra frame);
+# Settings: dcvc at q 0, 21, 42, 63 (the codec's defaults: refresh 3, adaptive intra, no intra period;
+# "-- --adaptive-intra 0" for the plain P chain);
 # x264 / x265 --gop ld (bframes 0, one intra frame), 5 automatic points
 # between 0.01 and 0.4 bpp. BD-rates against x265 low-delay on PSNR-YUV 6:1:1 (and
 # PSNR-RGB, MS-SSIM-Y), measured on the decoded streams.

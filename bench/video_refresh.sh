@@ -2,15 +2,17 @@
 # bench/video_refresh.sh: quality of the conditional video codec (dcvc) along a
 # long low-delay chain with the periodic refresh of the temporal feature on
 # (--refresh N, one or more periods) and off (--refresh 0): PSNR per frame as
-# CSV, a table and an SVG plot. One intra frame, then P frames only.
+# CSV, a table and an SVG plot. No intra period: the first frame is intra, then
+# P frames, or I frames where nvenc's adaptive intra picks them (-a 0: never).
 #
-# Usage: bench/video_refresh.sh [-o DIR] [-n FRAMES] [-q Q] [-r N] [-t THREADS] [--static] [CLIP]
+# Usage: bench/video_refresh.sh [-o DIR] [-n FRAMES] [-q Q] [-r N] [-t THREADS] [-a 0|1] [--static] [CLIP]
 #   -o DIR       output directory (default video-refresh-results)
 #   -n FRAMES    frames coded (default 96)
 #   -q Q         quality index (default 32)
 #   -r LIST      refresh periods of the "on" runs, comma-separated (default 3,32:
 #                the codec's default and DCVC-FM's)
 #   -t THREADS   threads of nvenc / nvdec (default: all)
+#   -a 0|1       nvenc --adaptive-intra (default 1, nvenc's default)
 #   --static     code the clip's first frame FRAMES times instead (a still scene:
 #                what a P frame loses when nothing moves; DIR/static.y4m)
 #   CLIP         a .y4m (default: foreman CIF, held out from training, decoded
@@ -28,6 +30,7 @@ q=32
 periods=3,32
 threads=()
 static=0
+adaptive=1
 while [ $# -gt 0 ]; do
   case $1 in
     -o) out=$2; shift 2 ;;
@@ -35,6 +38,7 @@ while [ $# -gt 0 ]; do
     -q) q=$2; shift 2 ;;
     -r) periods=$2; shift 2 ;;
     -t) threads=(-t "$2"); shift 2 ;;
+    -a) adaptive=$2; shift 2 ;;
     --static) static=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "video_refresh.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
@@ -70,7 +74,7 @@ fi
 
 for r in ${periods//,/ } 0; do
   s=$EPOCHREALTIME
-  "$build/tools/nvenc" -c dcvc --q "$q" --refresh "$r" -n "$frames" "${threads[@]}" "$clip" "$out/refresh-$r.nvc"
+  "$build/tools/nvenc" -c dcvc --q "$q" --refresh "$r" --adaptive-intra "$adaptive" -n "$frames" "${threads[@]}" "$clip" "$out/refresh-$r.nvc"
   e=$EPOCHREALTIME
   "$build/tools/nvdec" "${threads[@]}" "$out/refresh-$r.nvc" -o "$out/refresh-$r.y4m"
   d=$EPOCHREALTIME
@@ -79,7 +83,7 @@ for r in ${periods//,/ } 0; do
   rm -f "$out/refresh-$r.y4m"
 done
 
-python3 - "$out" "$periods" "$q" "$clip" <<'PY'
+python3 - "$out" "$periods" "$q" "$clip" "$adaptive" <<'PY'
 import csv, os, sys
 out, q, clip = sys.argv[1], int(sys.argv[3]), sys.argv[4]
 periods = [int(v) for v in sys.argv[2].split(',')] + [0]
@@ -94,7 +98,7 @@ n = len(runs[0][0])
 w, h = [int(t[1:]) for t in open(clip, 'rb').readline().split()[1:3]]
 label = {r: f'refresh every {r} P frames' if r else 'refresh off' for r in periods}
 with open(f'{out}/refresh.md', 'w') as f:
-    f.write(f'{os.path.basename(clip)}, {n} frames, q {q}, one intra frame\n\n')
+    f.write(f'{os.path.basename(clip)}, {n} frames, q {q}, no intra period, adaptive intra {"on" if sys.argv[5] == "1" else "off"}\n\n')
     wins = [(a, min(a + 32, n)) for a in range(0, n, 32)]
     f.write('| run | bpp | PSNR-YUV mean | ' + ' | '.join(f'frames {a}-{b - 1}' for a, b in wins) +
             ' | last frame | encode s | decode s |\n')

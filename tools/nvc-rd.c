@@ -89,6 +89,7 @@ static void usage(FILE *f)
             "      --bpp-range LO,HI  automatic search: bpp targets, log-spaced (default 0.02,0.3)\n"
             "      --epochs N, --qat-epochs N, --qbits N, --seed N, --device cpu|cuda\n"
             "                         nvc codecs: training and device settings\n"
+            "      --adaptive-intra B dcvc: 1 (default) I frames where cheaper than P frames; 0 never\n"
             "      --container C      nvc codecs: matroska (default) or elementary\n"
             "Running:\n"
             "  -o, --output DIR       results directory (default nvc-rd-results); a rerun\n"
@@ -171,7 +172,7 @@ static void parse_range(Options *o, const char *s)
 }
 
 enum { OPT_UVG = 256, OPT_SIZE, OPT_FPS, OPT_IMAGE_CHROMA, OPT_GOP, OPT_Q, OPT_QP, OPT_POINTS,
-       OPT_BPP_RANGE, OPT_EPOCHS, OPT_QAT, OPT_QBITS, OPT_SEED, OPT_DEVICE, OPT_CONTAINER,
+       OPT_BPP_RANGE, OPT_EPOCHS, OPT_QAT, OPT_QBITS, OPT_SEED, OPT_AINTRA, OPT_DEVICE, OPT_CONTAINER,
        OPT_MAX_POINTS, OPT_KEEP, OPT_NO_PLOTS, OPT_NO_PNG, OPT_REPORT, OPT_BD, OPT_LIST,
        OPT_VERSION };
 
@@ -190,7 +191,7 @@ static const struct option longopts[] = {
     { "epochs", required_argument, NULL, OPT_EPOCHS },
     { "qat-epochs", required_argument, NULL, OPT_QAT },
     { "qbits", required_argument, NULL, OPT_QBITS },
-    { "seed", required_argument, NULL, OPT_SEED },
+    { "seed", required_argument, NULL, OPT_SEED }, { "adaptive-intra", required_argument, NULL, OPT_AINTRA },
     { "device", required_argument, NULL, OPT_DEVICE },
     { "container", required_argument, NULL, OPT_CONTAINER },
     { "output", required_argument, NULL, 'o' },
@@ -232,6 +233,7 @@ static void parse_long(Options *o, int c)
     case OPT_QAT: o->ro.qat_epochs = (int)tool_parse_int(optarg, "--qat-epochs", 0, 1000000); break;
     case OPT_QBITS: o->ro.qbits = (int)tool_parse_int(optarg, "--qbits", 6, 8); break;
     case OPT_SEED: o->ro.seed = (uint64_t)tool_parse_int(optarg, "--seed", 0, INT64_MAX); break;
+    case OPT_AINTRA: o->ro.adaptive_intra = (int)tool_parse_int(optarg, "--adaptive-intra", 0, 1); break;
     case OPT_DEVICE:
         if (strcmp(optarg, "cpu") && strcmp(optarg, "cuda"))
             tool_die("--device: expected cpu or cuda");
@@ -272,6 +274,7 @@ static void parse_options(Options *o, int argc, char **argv)
     o->jobs = 1;
     o->ro.qat_epochs = -1;
     o->ro.seed = 1;
+    o->ro.adaptive_intra = 1;
 #ifdef NVC_HAVE_FFMPEG
     o->ro.container = NVC_CONTAINER_MATROSKA;
 #else

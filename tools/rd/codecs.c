@@ -102,6 +102,8 @@ void rd_job_setting(const RdJob *job, char *buf, size_t size)
                  job->knob, job->value, ep, o->qbits > 0 ? o->qbits : 8, qat,
                  (unsigned long long)o->seed, o->device == NVC_DEVICE_CUDA ? "cuda" : "cpu",
                  nvc_container_name(o->container));
+        if (!o->adaptive_intra && !strcmp(name, "dcvc")) /* the default leaves the settings as they were */
+            strncat(buf, ":adaptive-intra=0", size - strlen(buf) - 1);
     }
 }
 

@@ -65,6 +65,7 @@ static void encoder_settings(RdJob *job, NvcEncoderSettings *s, ToolCapture *cap
     s->epochs = o->epochs;
     s->qbits = o->qbits;
     s->qat_epochs = o->qat_epochs;
+    s->adaptive_intra = o->adaptive_intra;
     s->progress = on_progress;
     s->progress_cookie = job;
     s->cancel = cancel;

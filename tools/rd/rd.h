@@ -74,6 +74,7 @@ typedef struct RdOptions {
     enum NvcDevice device;
     int epochs, qat_epochs, qbits; /* INR training (0 / -1: codec defaults) */
     uint64_t seed;
+    int adaptive_intra;      /* dcvc: NvcEncoderSettings.adaptive_intra (default 1) */
     int verbose;
 } RdOptions;
 
