@@ -409,6 +409,16 @@ static int encode_intra(VidState *s, const NvcPicture *pic, NvcByteWriter *bw)
     return ret;
 }
 
+/* A packet's header (doc/FORMAT.md): type, q, flags, then a P frame's index. */
+static void put_header(NvcByteWriter *bw, int intra, int q, int refresh, int p_count)
+{
+    nvc_bw_u8(bw, intra ? PKT_INTRA : PKT_P);
+    nvc_bw_u8(bw, (unsigned)q);
+    nvc_bw_u8(bw, refresh ? FLAG_REFRESH : 0);
+    if (!intra)
+        nvc_bw_u16(bw, (unsigned)(p_count & 0xffff));
+}
+
 /* Mean squared error of the w x h corner of two (3, hp, wp) RGB planes. */
 static double rgb_mse(const VidState *s, const float *a, const float *b, int w, int h)
 {
@@ -445,9 +455,7 @@ static int maybe_intra(VidState *s, const NvcPicture *pic, int q, NvcByteWriter 
         *intra = 1;
         ret = set_intra_reference(s, &dec);
         bw->sz = 0;
-        nvc_bw_u8(bw, PKT_INTRA);
-        nvc_bw_u8(bw, (unsigned)q);
-        nvc_bw_u8(bw, 0);
+        put_header(bw, 1, q, 0, 0);
         nvc_bw_bytes(bw, ipkt.data, ipkt.sz);
     }
     free(xi);
@@ -489,11 +497,7 @@ static int enc_send(NvcEncoder *enc, const NvcPicture *pic)
         q = p_quality(s, q);
     }
     NvcByteWriter bw = { 0 };
-    nvc_bw_u8(&bw, intra ? PKT_INTRA : PKT_P);
-    nvc_bw_u8(&bw, (unsigned)q);
-    nvc_bw_u8(&bw, refresh ? FLAG_REFRESH : 0);
-    if (!intra)
-        nvc_bw_u16(&bw, (unsigned)(s->p_count & 0xffff));
+    put_header(&bw, intra, q, refresh, s->p_count);
     int ret = intra ? encode_intra(s, pic, &bw) : encode_p(s, pic, q, refresh, &bw);
     int key = intra;
     if (!ret && !intra && s->adaptive_intra && !bw.error)

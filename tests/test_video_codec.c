@@ -135,6 +135,40 @@ static double psnr_y(const NvcPicture *a, const NvcPicture *b)
     return 10 * log10(255.0 * 255.0 / fmax(se / ((double)a->p.w * a->p.h), 1e-10));
 }
 
+/* Decodes the n packets on 1 and on 2 threads: every frame decodes, 320
+ * wide, I420, the same on both, Y PSNR above min_psnr against src. */
+static void decode_all(const NvcStreamConfig *cfg, const NvcData *pkts, const NvcPicture *src, int n,
+                       double min_psnr)
+{
+    NvcDecoder *d1 = open_dec(cfg, 1), *d2 = open_dec(cfg, 2);
+    for (int i = 0; i < n; i++) {
+        NvcPicture a, b;
+        ck_assert_int_eq(decode_one(d1, &pkts[i], &a), 0);
+        ck_assert_int_eq(decode_one(d2, &pkts[i], &b), 0);
+        ck_assert_int_eq(a.p.w, 320);
+        ck_assert_int_eq(a.p.layout, NVC_PIXEL_LAYOUT_I420);
+        ck_assert_msg(test_same_picture(&a, &b), "frame %d differs between 1 and 2 threads", i);
+        const double ps = psnr_y(&a, &src[i]);
+        if (getenv("NVC_TEST_VERBOSE"))
+            fprintf(stderr, "frame %d: %zu bytes, Y PSNR %.2f dB\n", i, pkts[i].sz, ps);
+        ck_assert_msg(ps > min_psnr, "frame %d: %.2f dB", i, ps);
+        nvc_picture_unref(&a);
+        nvc_picture_unref(&b);
+    }
+    nvc_decoder_close(&d1);
+    nvc_decoder_close(&d2);
+}
+
+/* Releases what encode() and read_frames() gave. */
+static void release(NvcData *pkts, NvcPicture *src, int n, NvcStreamConfig *cfg)
+{
+    for (int i = 0; i < n; i++) {
+        nvc_data_unref(&pkts[i]);
+        nvc_picture_unref(&src[i]);
+    }
+    nvc_stream_config_clear(cfg);
+}
+
 START_TEST(test_round_trip)
 {
     NvcPicture src[NF];
@@ -147,28 +181,8 @@ START_TEST(test_round_trip)
     ck_assert(pkts[0].flags & NVC_DATA_KEY);
     for (int i = 1; i < n; i++)
         ck_assert(!(pkts[i].flags & NVC_DATA_KEY));
-    NvcDecoder *d1 = open_dec(&cfg, 1), *d2 = open_dec(&cfg, 2);
-    for (int i = 0; i < n; i++) {
-        NvcPicture a, b;
-        ck_assert_int_eq(decode_one(d1, &pkts[i], &a), 0);
-        ck_assert_int_eq(decode_one(d2, &pkts[i], &b), 0);
-        ck_assert_int_eq(a.p.w, 320);
-        ck_assert_int_eq(a.p.layout, NVC_PIXEL_LAYOUT_I420);
-        ck_assert_msg(test_same_picture(&a, &b), "frame %d differs between 1 and 2 threads", i);
-        const double ps = psnr_y(&a, &src[i]);
-        if (getenv("NVC_TEST_VERBOSE"))
-            fprintf(stderr, "frame %d: %zu bytes, Y PSNR %.2f dB\n", i, pkts[i].sz, ps);
-        ck_assert(ps > 8);
-        nvc_picture_unref(&a);
-        nvc_picture_unref(&b);
-    }
-    nvc_decoder_close(&d1);
-    nvc_decoder_close(&d2);
-    for (int i = 0; i < n; i++) {
-        nvc_data_unref(&pkts[i]);
-        nvc_picture_unref(&src[i]);
-    }
-    nvc_stream_config_clear(&cfg);
+    decode_all(&cfg, pkts, src, n, 8);
+    release(pkts, src, n, &cfg);
 }
 END_TEST
 
@@ -185,20 +199,12 @@ START_TEST(test_q_offsets)
     ck_assert_int_eq(encode(src, n, &info, -1, 3, pkts, &cfg), n);
     g_q_offsets = NULL;
     static const int want[NF] = { 40, 35, 40, 63, 35, 40 };
-    NvcDecoder *d = open_dec(&cfg, 1);
     for (int i = 0; i < n; i++) {
         ck_assert_uint_ge(pkts[i].sz, 2);
         ck_assert_int_eq(pkts[i].data[1], want[i]);
-        NvcPicture a;
-        ck_assert_int_eq(decode_one(d, &pkts[i], &a), 0);
-        ck_assert(psnr_y(&a, &src[i]) > 8);
-        nvc_picture_unref(&a);
     }
     ck_assert_msg(pkts[3].sz > pkts[4].sz, "P frame at q 63: %zu bytes, at q 35: %zu", pkts[3].sz, pkts[4].sz);
-    nvc_decoder_close(&d);
-    for (int i = 0; i < n; i++)
-        nvc_data_unref(&pkts[i]);
-    nvc_stream_config_clear(&cfg);
+    decode_all(&cfg, pkts, src, n, 8);
     static const char *bad[] = { "", "1,", ",1", "1,,2", "64", "-64", "x", "1 2",
                                  "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0" };
     for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
@@ -209,8 +215,7 @@ START_TEST(test_q_offsets)
         NvcEncoder *enc;
         ck_assert_msg(nvc_encoder_open(&enc, &info, &s) == NVC_ERR(EINVAL), "q_offsets '%s' accepted", bad[k]);
     }
-    for (int i = 0; i < n; i++)
-        nvc_picture_unref(&src[i]);
+    release(pkts, src, n, &cfg);
 }
 END_TEST
 
@@ -237,30 +242,16 @@ START_TEST(test_adaptive_intra)
     ck_assert_msg(pkts[3].flags & NVC_DATA_KEY, "the scene cut was coded as a P frame (%zu bytes)", pkts[3].sz);
     ck_assert_int_eq(pkts[3].data[0], 0);
     ck_assert_int_eq(pkts[3].data[1], 40);
-    NvcDecoder *d1 = open_dec(&cfg, 1), *d2 = open_dec(&cfg, 2);
-    for (int i = 0; i < n; i++) {
-        if (!(pkts[i].flags & NVC_DATA_KEY)) { /* a P packet: type 1, index since the last I frame */
-            int last = i;
-            while (!(pkts[last].flags & NVC_DATA_KEY))
-                last--;
+    for (int i = 0, last = 0; i < n; i++) {
+        if (pkts[i].flags & NVC_DATA_KEY) {
+            last = i;
+        } else { /* a P packet: type 1, index since the last I frame */
             ck_assert_int_eq(pkts[i].data[0], 1);
             ck_assert_int_eq(pkts[i].data[3] << 8 | pkts[i].data[4], i - last);
         }
-        NvcPicture a, b;
-        ck_assert_int_eq(decode_one(d1, &pkts[i], &a), 0);
-        ck_assert_int_eq(decode_one(d2, &pkts[i], &b), 0);
-        ck_assert_msg(test_same_picture(&a, &b), "frame %d differs between 1 and 2 threads", i);
-        ck_assert_msg(psnr_y(&a, &src[i]) > 20, "frame %d: %.2f dB", i, psnr_y(&a, &src[i]));
-        nvc_picture_unref(&a);
-        nvc_picture_unref(&b);
     }
-    nvc_decoder_close(&d1);
-    nvc_decoder_close(&d2);
-    for (int i = 0; i < n; i++) {
-        nvc_data_unref(&pkts[i]);
-        nvc_picture_unref(&src[i]);
-    }
-    nvc_stream_config_clear(&cfg);
+    decode_all(&cfg, pkts, src, n, 20);
+    release(pkts, src, n, &cfg);
 }
 END_TEST
 
