@@ -356,9 +356,39 @@ static int chan_block(const Conv *c)
     return (c->cin_g + 7) / 8;
 }
 
+/* The weight gradient of a pointwise conv: units of PW_ROWS output channels
+ * (whole rows of dweight: units sharing its cache lines would thrash them). */
+enum { PW_ROWS = 16 };
+
+static void pointwise_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, const Conv *c)
+{
+    const int nrb = (c->cout_g + PW_ROWS - 1) / PW_ROWS, T = tile_cols(c, c->cin_g);
+    const int nt = (int)((c->howo + T - 1) / T);
+#pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
+    for (int u = 0; u < c->G * nrb; u++) {
+        int g = u / nrb, r0 = u % nrb * PW_ROWS, nr = NVC_MIN(PW_ROWS, c->cout_g - r0);
+        float *dw = dweight + ((size_t)g * c->cout_g + r0) * c->kdim;
+        for (int b = 0; b < c->B; b++) {
+            const float *x = inp + ((size_t)b * c->Cin + (size_t)g * c->cin_g) * c->hw;
+            const float *dy = dout + ((size_t)b * c->Cout + (size_t)g * c->cout_g + r0) * c->howo;
+            for (int t = 0; t < nt; t++) {
+                size_t p0 = (size_t)t * T;
+                int n = (int)NVC_MIN((size_t)T, c->howo - p0);
+                nvc_sgemm(0, 1, nr, c->cin_g, n, 1.0f, dy + p0, (int)c->howo, x + p0, (int)c->hw, 1.0f, dw, c->kdim);
+            }
+        }
+    }
+}
+
 static void gemm_backward(NvcNn *nn, const float *dout, const float *inp, const float *weight, float *dinp,
                           float *dweight, const Conv *c)
 {
+    if (dweight && c->pointwise) {
+        pointwise_weight(nn, dout, inp, dweight, c);
+        dweight = NULL;
+        if (!dinp)
+            return;
+    }
     const int cib = chan_block(c), ncb = (c->cin_g + cib - 1) / cib, rows = cib * c->kk;
     const int T = tile_cols(c, rows), nt = (int)((c->howo + T - 1) / T);
     const size_t per_thread = c->pointwise ? 0 : 2 * (size_t)rows * T;
@@ -407,11 +437,18 @@ static void bias_backward(NvcNn *nn, const float *dout, float *dbias, int B, int
         for (int b = 0; b < B; b++) {
             const float *dy = dout + ((size_t)b * C + co) * hw;
             for (size_t i = 0; i < hw; i += NVC_BLOCK) {
-                size_t e = NVC_MIN(hw, i + NVC_BLOCK);
-                float r = 0.0f;
-                for (size_t j = i; j < e; j++)
-                    r += dy[j];
-                acc += r;
+                /* 16 running sums (positions mod 16: one vector), then a fixed tree */
+                size_t e = NVC_MIN(hw, i + NVC_BLOCK), j = i;
+                float r[16] = { 0 };
+                for (; j + 16 <= e; j += 16)
+                    for (int l = 0; l < 16; l++)
+                        r[l] += dy[j + l];
+                for (int l = 0; j < e; j++, l++)
+                    r[l] += dy[j];
+                for (int w = 8; w; w /= 2)
+                    for (int l = 0; l < w; l++)
+                        r[l] += r[l + w];
+                acc += r[0];
             }
         }
         dbias[co] += (float)acc;

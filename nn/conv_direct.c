@@ -21,10 +21,11 @@
  * for K*K*cin <= 448, except in some products of a few tens of positions),
  * so the results keep their bits there.
  *
- * Weight gradient: a unit is (group, WMR output channels) over every image
- * and band in order; each weight keeps LANES partial sums (band positions
- * mod 16, each a chain of fused multiply-adds), summed as a fixed tree at
- * the end.
+ * Weight gradient: each weight keeps LANES partial sums (band positions
+ * mod 16, each a chain of fused multiply-adds over every image and band in
+ * order), summed as a fixed tree at the end. A unit of work is a run of
+ * blocks of WMR output channels against a range of input channels; the
+ * split follows the thread count and never changes the bits.
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
@@ -50,11 +51,12 @@ enum {
     KMAX = 11,           /* largest kernel side */
     CPOS = 16,           /* positions per call of the plain C kernels */
     BAND_POS = 1024,     /* output positions per band, about */
-    BAND_FLOATS = 65536, /* input floats per band, at most (unless one row is more) */
+    WBAND_POS = 4096,    /* and in the weight gradient */
+    BAND_FLOATS = 262144,/* input floats per band, at most (unless one row is more) */
     COG = 24,            /* output channels per forward unit (a multiple of every MR) */
     LANES = 16,          /* partial sums per weight gradient (positions mod 16) */
     WMR = 6, WNJ = 4,    /* weight-gradient kernels: output channels x weights per call */
-    WCHUNK = 1024        /* and positions per call, at most */
+    WCHUNK = 8192        /* and positions per call, at most */
 };
 
 typedef struct Direct {
@@ -187,6 +189,12 @@ T512 void wkernel512(const int MR, const int NJ, const float *dy, size_t Pd, con
         for (int m = 0; m < MR; m++)
             acc[m][j] = _mm512_loadu_ps(acc_mem + m * lda + j * LANES);
     }
+    /* the next call's sums (the next WNJ weights), while this one runs */
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; m++)
+#pragma GCC unroll 8
+        for (int j = 0; j < WNJ; j++)
+            _mm_prefetch((const char *)(acc_mem + m * lda + (WNJ + j) * LANES), _MM_HINT_T0);
     for (int p = 0; p < n; p += 16) {
         __m512 d[WMR];
 #pragma GCC unroll 8
@@ -354,15 +362,16 @@ int nvc_conv2d_direct_ok(int cin_g, int K, int stride)
 
 /* ---- driver ----------------------------------------------------------------------------- */
 
-static void setup(Direct *d, int Cin, int H, int W, int Cout, int K, int pad, int G)
+static void setup(Direct *d, int Cin, int H, int W, int Cout, int K, int pad, int G, int band_pos)
 {
     d->Cin = Cin, d->H = H, d->W = W, d->Cout = Cout, d->K = K, d->pad = pad, d->G = G;
     d->cin_g = Cin / G, d->cout_g = Cout / G, d->kk = K * K, d->kdim = d->cin_g * d->kk;
     d->Ho = H + 2 * pad - K + 1, d->Wo = W + 2 * pad - K + 1, d->Wp = W + 2 * pad;
     d->hw = (size_t)H * W, d->howo = (size_t)d->Ho * d->Wo;
     int rmax = (int)NVC_MIN((size_t)INT_MAX, BAND_FLOATS / ((size_t)d->cin_g * d->Wp)) - (K - 1);
-    d->R = NVC_CLIP(NVC_MIN((BAND_POS + d->Wp - 1) / d->Wp, rmax), 1, d->Ho);
+    d->R = NVC_CLIP(NVC_MIN((band_pos + d->Wp - 1) / d->Wp, rmax), 1, d->Ho);
     d->nbands = (d->Ho + d->R - 1) / d->R;
+    d->R = (d->Ho + d->nbands - 1) / d->nbands; /* bands of equal rows (no short last band) */
     /* the kernels read up to LDT positions past the band's last row */
     d->P = ((size_t)(d->R + K - 1) * d->Wp + LDT + 15) & ~(size_t)15;
     d->band = d->P * d->cin_g;
@@ -469,7 +478,7 @@ void nvc_conv2d_direct(NvcNn *nn, float *out, const float *inp, const float *wei
 {
     const Isa *isa = isa_get();
     Direct d;
-    setup(&d, Cin, H, W, Cout, K, pad, groups);
+    setup(&d, Cin, H, W, Cout, K, pad, groups, BAND_POS);
     const int accumulate = !!(flags & NVC_CONV_ACCUMULATE);
     const size_t nw = ((size_t)Cout * d.kdim + 15) & ~(size_t)15;
     float *scratch = nvc_nn_scratch(nn, nw + (size_t)nn->threads * d.band);
@@ -522,34 +531,54 @@ static void build_dout_band(float *dyp, size_t Pd, const float *dy, const Direct
     }
 }
 
-/* dweight of output channels [co0, co0 + mr) of group g: lanes over images and bands in order */
+/* A unit of the weight gradient: output-channel blocks [kb0, kb1) (WMR
+ * channels each) of group g, against input channels [c0, c1). Each band's
+ * input planes are copied once for all its blocks. Every weight's lanes sum
+ * the positions of the images and bands in order whatever the split, so the
+ * split (which follows the thread count) never changes the bits. */
+typedef struct WUnit {
+    int g, kb0, kb1, c0, c1;
+} WUnit;
+
 static void weight_unit(float *dweight, const float *dout, const float *inp, const Direct *d, const Isa *isa,
-                        const int *offs, int B, int g, int co0, int mr, float *work)
+                        const int *offs, int B, const WUnit *u, float *work)
 {
-    const size_t Pd = ((size_t)d->R * d->Wp + 15) & ~(size_t)15, lda = (size_t)d->kdim * LANES;
-    float *xp = work, *dyp = xp + d->band, *acc = dyp + WMR * Pd;
-    memset(acc, 0, (size_t)mr * lda * sizeof(float));
+    const size_t Pd = ((size_t)d->R * d->Wp + 15) & ~(size_t)15;
+    const int nci = u->c1 - u->c0, nj = nci * d->kk;
+    const size_t lda = (size_t)nj * LANES;
+    float *xp = work, *dyp = xp + (size_t)nci * d->P, *acc = dyp + WMR * Pd;
+    Direct dc = *d; /* the unit's input planes as a band of nci channels */
+    dc.cin_g = nci;
+    memset(acc, 0, (size_t)(u->kb1 - u->kb0) * WMR * lda * sizeof(float));
     for (int b = 0; b < B; b++)
         for (int oy0 = 0; oy0 < d->Ho; oy0 += d->R) {
             int rows = NVC_MIN(d->R, d->Ho - oy0), n16 = (rows * d->Wp + 15) & ~15;
-            build_band(xp, inp + ((size_t)b * d->Cin + (size_t)g * d->cin_g) * d->hw, d, oy0, rows);
-            build_dout_band(dyp, Pd, dout + ((size_t)b * d->Cout + (size_t)g * d->cout_g + co0) * d->howo, d, mr,
-                            oy0, rows, n16);
-            /* chunks of positions (in order: the same sums) that keep dy in L1 */
-            for (int pc = 0; pc < n16; pc += WCHUNK)
-                for (int j0 = 0; j0 < d->kdim; j0 += WNJ) {
-                    int nj = NVC_MIN(WNJ, d->kdim - j0);
-                    size_t offj[WNJ];
-                    for (int j = 0; j < nj; j++)
-                        offj[j] = (size_t)(j0 + j) / d->kk * d->P + offs[(j0 + j) % d->kk];
-                    isa->wk[mr][nj](dyp + pc, Pd, xp + pc, offj, NVC_MIN(WCHUNK, n16 - pc), acc + (size_t)j0 * LANES,
-                                    lda);
-                }
+            build_band(xp, inp + ((size_t)b * d->Cin + (size_t)u->g * d->cin_g + u->c0) * d->hw, &dc, oy0, rows);
+            for (int kb = u->kb0; kb < u->kb1; kb++) {
+                const int co0 = kb * WMR, mr = NVC_MIN(WMR, d->cout_g - co0);
+                float *ab = acc + (size_t)(kb - u->kb0) * WMR * lda;
+                build_dout_band(dyp, Pd, dout + ((size_t)b * d->Cout + (size_t)u->g * d->cout_g + co0) * d->howo, d,
+                                mr, oy0, rows, n16);
+                /* chunks of positions (in order: the same sums) that keep dy in L1 */
+                for (int pc = 0; pc < n16; pc += WCHUNK)
+                    for (int j0 = 0; j0 < nj; j0 += WNJ) {
+                        int n = NVC_MIN(WNJ, nj - j0);
+                        size_t offj[WNJ];
+                        for (int j = 0; j < n; j++)
+                            offj[j] = (size_t)(j0 + j) / d->kk * d->P + offs[(j0 + j) % d->kk];
+                        isa->wk[mr][n](dyp + pc, Pd, xp + pc, offj, NVC_MIN(WCHUNK, n16 - pc),
+                                       ab + (size_t)j0 * LANES, lda);
+                    }
+            }
         }
-    for (int m = 0; m < mr; m++) {
-        float *dw = dweight + ((size_t)g * d->cout_g + co0 + m) * d->kdim;
-        for (int j = 0; j < d->kdim; j++)
-            dw[j] += reduce_lanes(acc + m * lda + (size_t)j * LANES);
+    for (int kb = u->kb0; kb < u->kb1; kb++) {
+        const int co0 = kb * WMR, mr = NVC_MIN(WMR, d->cout_g - co0);
+        const float *ab = acc + (size_t)(kb - u->kb0) * WMR * lda;
+        for (int m = 0; m < mr; m++) {
+            float *dw = dweight + ((size_t)u->g * d->cout_g + co0 + m) * d->kdim + (size_t)u->c0 * d->kk;
+            for (int j = 0; j < nj; j++)
+                dw[j] += reduce_lanes(ab + m * lda + (size_t)j * LANES);
+        }
     }
 }
 
@@ -558,20 +587,25 @@ void nvc_conv2d_direct_backward_weight(NvcNn *nn, const float *dout, const float
 {
     const Isa *isa = isa_get();
     Direct d;
-    setup(&d, Cin, H, W, Cout, K, pad, groups);
+    setup(&d, Cin, H, W, Cout, K, pad, groups, WBAND_POS);
+    /* about two units per thread: the output-channel blocks of a group split
+     * into nks runs (each input plane is copied once per run), and when a
+     * group has too few blocks for that, its input channels into ncs ranges */
+    const int nb = (d.cout_g + WMR - 1) / WMR, want = (2 * nn->threads + groups - 1) / groups;
+    const int nks = NVC_MIN(nb, want), ncs = NVC_MIN(d.cin_g, (want + nks - 1) / nks);
+    const int kbmax = (nb + nks - 1) / nks, cimax = (d.cin_g + ncs - 1) / ncs;
     const size_t Pd = ((size_t)d.R * d.Wp + 15) & ~(size_t)15;
-    const size_t work = d.band + WMR * Pd + (size_t)WMR * d.kdim * LANES;
+    const size_t work = (size_t)cimax * d.P + WMR * Pd + (size_t)kbmax * WMR * cimax * d.kk * LANES;
     float *scratch = nvc_nn_scratch(nn, (size_t)nn->threads * work);
     if (!scratch)
         return;
     int offs[KMAX * KMAX];
     for (int k = 0; k < d.kk; k++)
         offs[k] = k / K * d.Wp + k % K;
-    const int nb = (d.cout_g + WMR - 1) / WMR;
 #pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
-    for (int u = 0; u < groups * nb; u++) {
-        int g = u / nb, co0 = u % nb * WMR;
-        weight_unit(dweight, dout, inp, &d, isa, offs, B, g, co0, NVC_MIN(WMR, d.cout_g - co0),
-                    scratch + (size_t)nvc_thread_id() * work);
+    for (int i = 0; i < groups * nks * ncs; i++) {
+        const int g = i / (nks * ncs), ks = i / ncs % nks, cs = i % ncs;
+        const WUnit u = { g, nb * ks / nks, nb * (ks + 1) / nks, d.cin_g * cs / ncs, d.cin_g * (cs + 1) / ncs };
+        weight_unit(dweight, dout, inp, &d, isa, offs, B, &u, scratch + (size_t)nvc_thread_id() * work);
     }
 }

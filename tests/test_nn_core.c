@@ -242,6 +242,20 @@ START_TEST(test_conv_direct)
                 ck_assert_msg(!memcmp(dw, dw1, nw * 4), "shape %zu: weight gradient of isa %d differs", s, isa);
         }
         nvc_conv2d_direct_set_isa(NVC_CONV_DIRECT_AVX512);
+        /* 1 and 7 threads split the work into other units (runs of output
+         * channels, ranges of input channels): the bits of every kernel set */
+        for (int th = 1; th <= 7; th += 6) {
+            NvcNn *nt = nn_cpu(th);
+            float *t = calloc(nw, 4);
+            ck_assert(t);
+            for (size_t i = 0; i < nw; i++)
+                t[i] = 0.25f;
+            nvc_conv2d_direct_backward_weight(nt, y0, x, t, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+            ck_assert_msg(!memcmp(t, dw1, nw * 4),
+                          "shape %zu: weight gradient on %d threads differs", s, th);
+            free(t);
+            nvc_nn_free(&nt);
+        }
         int K = d[5], p = d[6], G = d[7], cig = d[1] / G, cog = d[4] / G;
         for (int co = 0; co < d[4]; co++)
             for (int cl = 0; cl < cig; cl++)
