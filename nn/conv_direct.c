@@ -56,7 +56,9 @@ enum {
     COG = 24,            /* output channels per forward unit (a multiple of every MR) */
     LANES = 16,          /* partial sums per weight gradient (positions mod 16) */
     WMR = 6, WNJ = 4,    /* weight-gradient kernels: output channels x weights per call */
-    WCHUNK = 8192        /* and positions per call, at most */
+    WCHUNK = 8192,       /* and positions per call, at most */
+    TNJ = 12, TMV = 4,   /* transposed weight-gradient kernels: weights x 16-channel vectors per call */
+    TL1 = 8192           /* floats of transposed dout per call, about */
 };
 
 typedef struct Direct {
@@ -71,12 +73,18 @@ typedef void (*KernelFn)(const float *x, size_t P, const int *offs, int cin, int
 typedef void (*WKernelFn)(const float *dy, size_t Pd, const float *x, const size_t *offj, int n, float *acc,
                           size_t lda);
 
+/* acc[j lda + m] += x[offj[j] + r Wp + ox] * dyt[(r Wo + ox) ldd + m] over rows
+ * r < nrows, ox < Wo in order, m < 16 MV (one chain of fused multiply-adds each) */
+typedef void (*TKernelFn)(const float *dyt, int ldd, const float *x, const size_t *offj, int nrows, int Wo, int Wp,
+                          float *acc, int lda);
+
 typedef struct Isa {
     KernelFn k[MRMAX + 1];          /* by MR */
     int nv[MRMAX + 1];              /* positions per call: nv[MR] * vl */
     int vl, mr;                     /* vector length, MR of the full blocks */
     int mr_wide;                    /* a larger MR for many or multiple-of-it channels, or 0 */
     WKernelFn wk[WMR + 1][WNJ + 1]; /* weight gradient, by MR and NJ */
+    TKernelFn tk[TNJ + 1][TMV + 1]; /* weight gradient of 16 or more output channels, by NJ and MV */
 } Isa;
 
 /* ---- plain C (also the reference of the tests) -------------------------------------- */
@@ -111,6 +119,21 @@ static inline void wkernel_c(const int MR, const int NJ, const float *dy, size_t
         }
 }
 
+static inline void tkernel_c(const int NJ, const int MV, const float *dyt, int ldd, const float *x,
+                             const size_t *offj, int nrows, int Wo, int Wp, float *acc, int lda)
+{
+    for (int j = 0; j < NJ; j++)
+        for (int m = 0; m < 16 * MV; m++) {
+            float a = acc[j * lda + m];
+            for (int r = 0; r < nrows; r++) {
+                const float *xr = x + offj[j] + (size_t)r * Wp, *dr = dyt + (size_t)r * Wo * ldd + m;
+                for (int ox = 0; ox < Wo; ox++)
+                    a = fmaf(xr[ox], dr[(size_t)ox * ldd], a);
+            }
+            acc[j * lda + m] = a;
+        }
+}
+
 #define KC(MR)                                                                                                       \
     static void kc_##MR(const float *x, size_t P, const int *offs, int cin, int kk, const float *w, float *tile)    \
     {                                                                                                                \
@@ -128,9 +151,25 @@ KC(1) KC(2) KC(3) KC(4) KC(5) KC(6) KC(7) KC(8)
 WK_ROW(WKC, 1) WK_ROW(WKC, 2) WK_ROW(WKC, 3) WK_ROW(WKC, 4) WK_ROW(WKC, 5) WK_ROW(WKC, 6)
 #define WK_TAB(pre, MR) { NULL, pre##MR##_1, pre##MR##_2, pre##MR##_3, pre##MR##_4 }
 
+#define TKC(NJ, MV)                                                                                                  \
+    static void tkc_##NJ##_##MV(const float *dyt, int ldd, const float *x, const size_t *offj, int nrows, int Wo,  \
+                                int Wp, float *acc, int lda)                                                        \
+    {                                                                                                                \
+        tkernel_c(NJ, MV, dyt, ldd, x, offj, nrows, Wo, Wp, acc, lda);                                               \
+    }
+#define TK_ROW(P, NJ) P(NJ, 1) P(NJ, 2) P(NJ, 3) P(NJ, 4)
+#define TK_ROWS(P) TK_ROW(P, 1) TK_ROW(P, 2) TK_ROW(P, 3) TK_ROW(P, 4) TK_ROW(P, 5) TK_ROW(P, 6) TK_ROW(P, 7) \
+    TK_ROW(P, 8) TK_ROW(P, 9) TK_ROW(P, 10) TK_ROW(P, 11) TK_ROW(P, 12)
+TK_ROWS(TKC)
+#define TK_TAB(pre, NJ) { NULL, pre##NJ##_1, pre##NJ##_2, pre##NJ##_3, pre##NJ##_4 }
+#define TK_ALL(pre)                                                                                                 \
+    { { NULL }, TK_TAB(pre, 1), TK_TAB(pre, 2), TK_TAB(pre, 3), TK_TAB(pre, 4), TK_TAB(pre, 5), TK_TAB(pre, 6),     \
+      TK_TAB(pre, 7), TK_TAB(pre, 8), TK_TAB(pre, 9), TK_TAB(pre, 10), TK_TAB(pre, 11), TK_TAB(pre, 12) }
+
 static const Isa isa_c = {
     { NULL, kc_1, kc_2, kc_3, kc_4, kc_5, kc_6, kc_7, kc_8 }, { 0, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS }, 1, 8, 0,
     { { NULL }, WK_TAB(wkc_, 1), WK_TAB(wkc_, 2), WK_TAB(wkc_, 3), WK_TAB(wkc_, 4), WK_TAB(wkc_, 5), WK_TAB(wkc_, 6) },
+    TK_ALL(tkc_),
 };
 
 #if HAVE_X86
@@ -224,9 +263,55 @@ T512 void wkernel512(const int MR, const int NJ, const float *dy, size_t Pd, con
     }
 WK_ROW(WK512, 1) WK_ROW(WK512, 2) WK_ROW(WK512, 3) WK_ROW(WK512, 4) WK_ROW(WK512, 5) WK_ROW(WK512, 6)
 
+T512 void tkernel512(const int NJ, const int MV, const float *dyt, int ldd, const float *x, const size_t *offj,
+                     int nrows, int Wo, int Wp, float *acc_mem, int lda)
+{
+    __m512 acc[TNJ][TMV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; j++)
+#pragma GCC unroll 8
+        for (int v = 0; v < MV; v++)
+            acc[j][v] = _mm512_loadu_ps(acc_mem + j * lda + 16 * v);
+    for (int r = 0; r < nrows; r++) {
+        const float *xr[TNJ];
+#pragma GCC unroll 8
+        for (int j = 0; j < NJ; j++)
+            xr[j] = x + offj[j] + (size_t)r * Wp;
+        const float *dr = dyt + (size_t)r * Wo * ldd;
+        for (int ox = 0; ox < Wo; ox++, dr += ldd) {
+            __m512 d[TMV];
+#pragma GCC unroll 8
+            for (int v = 0; v < MV; v++)
+                d[v] = _mm512_loadu_ps(dr + 16 * v);
+#pragma GCC unroll 8
+            for (int j = 0; j < NJ; j++) {
+                __m512 xv = _mm512_set1_ps(xr[j][ox]);
+#pragma GCC unroll 8
+                for (int v = 0; v < MV; v++)
+                    acc[j][v] = _mm512_fmadd_ps(xv, d[v], acc[j][v]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; j++)
+#pragma GCC unroll 8
+        for (int v = 0; v < MV; v++)
+            _mm512_storeu_ps(acc_mem + j * lda + 16 * v, acc[j][v]);
+}
+
+#define TK512(NJ, MV)                                                                                                \
+    __attribute__((target("avx512f"))) static void tk512_##NJ##_##MV(const float *dyt, int ldd, const float *x,    \
+                                                                      const size_t *offj, int nrows, int Wo,        \
+                                                                      int Wp, float *acc, int lda)                  \
+    {                                                                                                                \
+        tkernel512(NJ, MV, dyt, ldd, x, offj, nrows, Wo, Wp, acc, lda);                                              \
+    }
+TK_ROWS(TK512)
+
 static const Isa isa_avx512 = {
     { NULL, k512_1, k512_2, k512_3, k512_4, k512_5, k512_6, k512_7, k512_8 }, { 0, 8, 8, 7, 5, 4, 4, 3, 3 }, 16, 6, 8,
     { { NULL }, WK_TAB(wk512_, 1), WK_TAB(wk512_, 2), WK_TAB(wk512_, 3), WK_TAB(wk512_, 4), WK_TAB(wk512_, 5), WK_TAB(wk512_, 6) },
+    TK_ALL(tk512_),
 };
 
 /* ---- AVX2 + FMA: 16 registers ----------------------------------------------------------- */
@@ -311,9 +396,60 @@ T256 void wkernel256(const int MR, const int NJ, const float *dy, size_t Pd, con
     }
 WK_ROW(WK256, 1) WK_ROW(WK256, 2) WK_ROW(WK256, 3) WK_ROW(WK256, 4) WK_ROW(WK256, 5) WK_ROW(WK256, 6)
 
+/* one 16-channel vector (two halves) and up to 6 weights at a time: 12 accumulators */
+T256 void tkernel256_part(const int NJ, const float *dyt, int ldd, const float *x, const size_t *offj, int nrows,
+                          int Wo, int Wp, float *acc_mem, int lda)
+{
+    __m256 acc[6][2];
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; j++)
+        for (int h = 0; h < 2; h++)
+            acc[j][h] = _mm256_loadu_ps(acc_mem + j * lda + 8 * h);
+    for (int r = 0; r < nrows; r++) {
+        const float *dr = dyt + (size_t)r * Wo * ldd;
+        for (int ox = 0; ox < Wo; ox++, dr += ldd) {
+            __m256 d0 = _mm256_loadu_ps(dr), d1 = _mm256_loadu_ps(dr + 8);
+#pragma GCC unroll 8
+            for (int j = 0; j < NJ; j++) {
+                __m256 xv = _mm256_broadcast_ss(x + offj[j] + (size_t)r * Wp + ox);
+                acc[j][0] = _mm256_fmadd_ps(xv, d0, acc[j][0]);
+                acc[j][1] = _mm256_fmadd_ps(xv, d1, acc[j][1]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; j++)
+        for (int h = 0; h < 2; h++)
+            _mm256_storeu_ps(acc_mem + j * lda + 8 * h, acc[j][h]);
+}
+
+T256 void tkernel256(const int NJ, const int MV, const float *dyt, int ldd, const float *x, const size_t *offj,
+                     int nrows, int Wo, int Wp, float *acc_mem, int lda)
+{
+    for (int v = 0; v < MV; v++)
+#pragma GCC unroll 2
+        for (int j0 = 0; j0 < NJ; j0 += 6) {
+            if (NJ - j0 >= 6)
+                tkernel256_part(6, dyt + 16 * v, ldd, x, offj + j0, nrows, Wo, Wp, acc_mem + j0 * lda + 16 * v, lda);
+            else
+                tkernel256_part(NJ % 6, dyt + 16 * v, ldd, x, offj + j0, nrows, Wo, Wp, acc_mem + j0 * lda + 16 * v,
+                                lda);
+        }
+}
+
+#define TK256(NJ, MV)                                                                                                \
+    __attribute__((target("avx2,fma"))) static void tk256_##NJ##_##MV(const float *dyt, int ldd, const float *x,   \
+                                                                       const size_t *offj, int nrows, int Wo,       \
+                                                                       int Wp, float *acc, int lda)                 \
+    {                                                                                                                \
+        tkernel256(NJ, MV, dyt, ldd, x, offj, nrows, Wo, Wp, acc, lda);                                              \
+    }
+TK_ROWS(TK256)
+
 static const Isa isa_avx2 = {
     { NULL, k256_1, k256_2, k256_3, k256_4, k256_5, k256_6, k256_7, k256_8 }, { 0, 7, 5, 3, 3, 2, 2, 1, 1 }, 8, 4, 0,
     { { NULL }, WK_TAB(wk256_, 1), WK_TAB(wk256_, 2), WK_TAB(wk256_, 3), WK_TAB(wk256_, 4), WK_TAB(wk256_, 5), WK_TAB(wk256_, 6) },
+    TK_ALL(tk256_),
 };
 #endif
 
@@ -582,16 +718,119 @@ static void weight_unit(float *dweight, const float *dout, const float *inp, con
     }
 }
 
+/* Output channels per block of the transposed weight gradient: nmb blocks of
+ * 16-channel vectors, as even as the nvt vectors allow; block mb starts at
+ * vector tv_start(mb). */
+static int tv_start(int nvt, int nmb, int mb)
+{
+    return nvt * mb / nmb;
+}
+
+/* dout (B, G, cout_g, howo) transposed block by block: block mb of (B, G,
+ * howo, 16 nv) at dt + B G howo 16 tv_start(mb), zeros past cout_g. 16
+ * positions at a time (the written lines stay in L1). */
+static void transpose_dout(NvcNn *nn, float *dt, const float *dout, const Direct *d, int B, int nvt, int nmb)
+{
+    const int nqb = (int)((d->howo + 255) / 256);
+    const size_t plane = (size_t)B * d->G * d->howo * 16;
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+    for (int u = 0; u < B * d->G * nqb; u++) {
+        const size_t bg = (size_t)(u / nqb), q1 = NVC_MIN(d->howo, (size_t)(u % nqb + 1) * 256);
+        const float *dy = dout + bg * d->cout_g * d->howo;
+        for (int mb = 0; mb < nmb; mb++) {
+            const int v0 = tv_start(nvt, nmb, mb), ld = 16 * (tv_start(nvt, nmb, mb + 1) - v0);
+            const int mlo = 16 * v0, mhi = NVC_MIN(d->cout_g, mlo + ld);
+            for (size_t q0 = (size_t)(u % nqb) * 256; q0 < q1; q0 += 16) {
+                const int nq = (int)NVC_MIN(16, q1 - q0);
+                float *t = dt + plane * v0 + (bg * d->howo + q0) * ld;
+                for (int m = mlo; m < mhi; m++)
+                    for (int q = 0; q < nq; q++)
+                        t[(size_t)q * ld + m - mlo] = dy[(size_t)m * d->howo + q0 + q];
+                for (int q = 0; q < nq; q++)
+                    for (int m = mhi - mlo; m < ld; m++)
+                        t[(size_t)q * ld + m] = 0.0f;
+            }
+        }
+    }
+}
+
+/* The weight gradient of output channels [m0, m1) (up to TCH, m0 a multiple
+ * of 16) of group g against input channels [c0, c1), vectorized over the
+ * output channels of their block dt of the transposed dout: each weight is
+ * a chain of fused multiply-adds over a band's valid positions in order; the
+ * band sums are added up in order (images, bands) and then onto dweight. */
+static void weight_unit_t(float *dweight, const float *dt, const float *inp, const Direct *d,
+                          const Isa *isa, const int *offs, int B, int g, int m0, int m1, int c0, int c1, float *work)
+{
+    const int nm = m1 - m0, nv = (nm + 15) / 16, lda = 16 * nv, nci = c1 - c0, nj = nci * d->kk;
+    const int rch = NVC_MAX(1, TL1 / (d->Wo * lda)), njmax = NVC_MIN(6, 24 / nv); /* 24 accumulators */
+    const size_t nacc = (size_t)nj * lda;
+    float *xp = work, *band = xp + (size_t)nci * d->P, *tot = band + nacc;
+    Direct dc = *d; /* the unit's input planes as a band of nci channels */
+    dc.cin_g = nci;
+    memset(tot, 0, nacc * sizeof(float));
+    for (int b = 0; b < B; b++)
+        for (int oy0 = 0; oy0 < d->Ho; oy0 += d->R) {
+            const int rows = NVC_MIN(d->R, d->Ho - oy0);
+            build_band(xp, inp + ((size_t)b * d->Cin + (size_t)g * d->cin_g + c0) * d->hw, &dc, oy0, rows);
+            const float *dyt = dt + (((size_t)b * d->G + g) * d->howo + (size_t)oy0 * d->Wo) * lda;
+            memset(band, 0, nacc * sizeof(float));
+            for (int r0 = 0; r0 < rows; r0 += rch) /* row chunks (the same chains) that keep dyt in L1 */
+                for (int j0 = 0; j0 < nj; j0 += njmax) {
+                    const int n = NVC_MIN(njmax, nj - j0);
+                    size_t offj[TNJ];
+                    for (int jj = 0; jj < n; jj++)
+                        offj[jj] = (size_t)(j0 + jj) / d->kk * d->P + offs[(j0 + jj) % d->kk] + (size_t)r0 * d->Wp;
+                    isa->tk[n][nv](dyt + (size_t)r0 * d->Wo * lda, lda, xp, offj, NVC_MIN(rch, rows - r0), d->Wo,
+                                   d->Wp, band + (size_t)j0 * lda, lda);
+                }
+            for (size_t k = 0; k < nacc; k++)
+                tot[k] += band[k];
+        }
+    for (int m = 0; m < nm; m++) {
+        float *dw = dweight + ((size_t)g * d->cout_g + m0 + m) * d->kdim + (size_t)c0 * d->kk;
+        for (int jj = 0; jj < nj; jj++)
+            dw[jj] += tot[(size_t)jj * lda + m];
+    }
+}
+
 void nvc_conv2d_direct_backward_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, int B,
                                        int Cin, int H, int W, int Cout, int K, int pad, int groups)
 {
     const Isa *isa = isa_get();
     Direct d;
     setup(&d, Cin, H, W, Cout, K, pad, groups, WBAND_POS);
-    /* about two units per thread: the output-channel blocks of a group split
-     * into nks runs (each input plane is copied once per run), and when a
-     * group has too few blocks for that, its input channels into ncs ranges */
-    const int nb = (d.cout_g + WMR - 1) / WMR, want = (2 * nn->threads + groups - 1) / groups;
+    int offs[KMAX * KMAX];
+    for (int k = 0; k < d.kk; k++)
+        offs[k] = k / K * d.Wp + k % K;
+    /* about two units per thread; when a group has too few blocks of output
+     * channels for that, its input channels split into ncs ranges */
+    const int want = (2 * nn->threads + groups - 1) / groups;
+    /* vectorized over the output channels where that fills at least two vectors
+     * per block (measured: slower at 16, 24 and 48 channels than the lanes) */
+    if (d.cout_g >= 64 || d.cout_g % 32 == 0) {
+        /* blocks of up to TCH output channels, as even as 16-channel vectors allow */
+        const int nvt = (d.cout_g + 15) / 16, nmb = (nvt + TMV - 1) / TMV;
+        const int ncs = NVC_MIN(d.cin_g, (want + nmb - 1) / nmb), cimax = (d.cin_g + ncs - 1) / ncs;
+        const int lda = 16 * ((nvt + nmb - 1) / nmb);
+        const size_t plane = (size_t)B * groups * d.howo * 16, nt = plane * nvt;
+        const size_t work = (size_t)cimax * d.P + 2 * (size_t)cimax * d.kk * lda;
+        float *scratch = nvc_nn_scratch(nn, nt + (size_t)nn->threads * work);
+        if (!scratch)
+            return;
+        transpose_dout(nn, scratch, dout, &d, B, nvt, nmb);
+#pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
+        for (int i = 0; i < groups * nmb * ncs; i++) {
+            const int g = i / (nmb * ncs), mb = i / ncs % nmb, cs = i % ncs, v0 = tv_start(nvt, nmb, mb);
+            const int m0 = 16 * v0, m1 = NVC_MIN(d.cout_g, 16 * tv_start(nvt, nmb, mb + 1));
+            weight_unit_t(dweight, scratch + plane * v0, inp, &d, isa, offs, B, g, m0, m1, d.cin_g * cs / ncs,
+                          d.cin_g * (cs + 1) / ncs, scratch + nt + (size_t)nvc_thread_id() * work);
+        }
+        return;
+    }
+    /* the output-channel blocks of a group split into nks runs (each input
+     * plane is copied once per run) */
+    const int nb = (d.cout_g + WMR - 1) / WMR;
     const int nks = NVC_MIN(nb, want), ncs = NVC_MIN(d.cin_g, (want + nks - 1) / nks);
     const int kbmax = (nb + nks - 1) / nks, cimax = (d.cin_g + ncs - 1) / ncs;
     const size_t Pd = ((size_t)d.R * d.Wp + 15) & ~(size_t)15;
@@ -599,9 +838,6 @@ void nvc_conv2d_direct_backward_weight(NvcNn *nn, const float *dout, const float
     float *scratch = nvc_nn_scratch(nn, (size_t)nn->threads * work);
     if (!scratch)
         return;
-    int offs[KMAX * KMAX];
-    for (int k = 0; k < d.kk; k++)
-        offs[k] = k / K * d.Wp + k % K;
 #pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
     for (int i = 0; i < groups * nks * ncs; i++) {
         const int g = i / (nks * ncs), ks = i / ncs % nks, cs = i % ncs;

@@ -196,6 +196,8 @@ START_TEST(test_conv_direct)
     static const int shapes[][8] = {
         { 2, 5, 11, 19, 13, 5, 2, 1 }, { 1, 6, 9, 33, 4, 3, 0, 2 }, { 1, 12, 20, 37, 48, 5, 2, 1 },
         { 1, 4, 7, 150, 3, 3, 1, 1 },  { 1, 3, 12, 5, 17, 11, 5, 1 }, { 1, 9, 30, 30, 6, 7, 3, 3 },
+        /* weight gradients vectorized over output channels: blocks of 2 and 3 vectors (70 padded to 80); 2 groups of 32 */
+        { 1, 5, 9, 21, 70, 3, 1, 1 },  { 2, 8, 7, 13, 64, 5, 2, 2 },
     };
     NvcNn *nn = nn_cpu(3);
     for (size_t s = 0; s < NVC_ARRAY_SIZE(shapes); s++) {
