@@ -10,7 +10,37 @@
 
 #include "codec/internal.h"
 #include "nn/cpu.h"
+#include "nn/clones.h"
 #include "nn/optim.h"
+
+/* One chunk of Adam: vectorized (no libm call: sqrt without errno), the bits
+ * of the scalar loop (IEEE square root and division, no contraction). */
+NVC_VEC_CLONES static void
+adam_chunk(float *param, const float *grad, float *m, float *v, size_t n, float beta1, float beta2, float eps,
+           float wd, int decoupled, float step, float rbc2, float keep)
+{
+    if (decoupled) {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            float g = grad[i], p = param[i] * keep;
+            float mi = beta1 * m[i] + (1.0f - beta1) * g;
+            float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            param[i] = p - step * mi / (sqrtf(vi) * rbc2 + eps);
+        }
+    } else {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            float p = param[i], g = grad[i] + wd * p;
+            float mi = beta1 * m[i] + (1.0f - beta1) * g;
+            float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            param[i] = p - step * mi / (sqrtf(vi) * rbc2 + eps);
+        }
+    }
+}
 
 void nvc_adam_update(NvcNn *nn, float *param, const float *grad, float *m, float *v, size_t n, float lr, float beta1,
                      float beta2, float eps, float wd, int decoupled, int t)
@@ -18,18 +48,12 @@ void nvc_adam_update(NvcNn *nn, float *param, const float *grad, float *m, float
     /* torch.optim.Adam / AdamW (single-tensor path) */
     const double bc1 = 1.0 - pow(beta1, t), bc2 = 1.0 - pow(beta2, t);
     const float step = (float)(lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2)), keep = 1.0f - lr * wd;
+    const size_t nc = (n + NVC_BLOCK - 1) / NVC_BLOCK;
 #pragma omp parallel for num_threads(nn->threads) if (n >= 32768) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i], p = param[i];
-        if (decoupled)
-            p *= keep;
-        else
-            g += wd * p;
-        float mi = beta1 * m[i] + (1.0f - beta1) * g;
-        float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        param[i] = p - step * mi / (sqrtf(vi) * rbc2 + eps);
+    for (size_t c = 0; c < nc; c++) {
+        size_t i = c * NVC_BLOCK;
+        adam_chunk(param + i, grad + i, m + i, v + i, NVC_MIN(NVC_BLOCK, n - i), beta1, beta2, eps, wd, decoupled,
+                   step, rbc2, keep);
     }
 }
 
