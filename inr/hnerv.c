@@ -33,7 +33,7 @@ typedef struct HnActs {
     float *out;                  /* (B, 3, H, W) */
     float *stem, *stem_act;      /* (B, C0, gh, gw) */
     struct {
-        float *conv, *ps, *act;  /* (B, C s^2, h, w), (B, C, h s, w s) x 2 */
+        float *conv, *act;       /* (B, C s^2, h, w), (B, C, h s, w s): GELU(PixelShuffle(conv)) */
     } blk[INR_MAX_STRIDES];
     float *head, *th;            /* (B, 3, H, W) */
 } HnActs;
@@ -72,7 +72,6 @@ static void hn_acts(NvcArena *ar, void *views, int which, const InrArch *a, int 
         int s = a->stride[i], co = a->width[i + 1];
         x->blk[i].conv = nvc_tensor(ar, none, NVC_SHAPE(B, co * s * s, h, w), "blocks.%d.conv", i);
         h *= s, w *= s;
-        x->blk[i].ps = nvc_tensor(ar, none, NVC_SHAPE(B, co, h, w), "blocks.%d.shuffle", i);
         x->blk[i].act = nvc_tensor(ar, none, NVC_SHAPE(B, co, h, w), "blocks.%d.act", i);
     }
     x->head = nvc_tensor(ar, none, NVC_SHAPE(B, 3, h, w), "head");
@@ -93,9 +92,8 @@ static void hn_forward(const InrArch *a, NvcNn *nn, const void *views, const flo
         int s = a->stride[i], co = a->width[i + 1], k = inr_hnerv_kernel(i);
         op->conv2d_forward(nn, x->blk[i].conv, in, p->blk[i].w, p->blk[i].b, B, cin, h, w, co * s * s, k, 1, k / 2,
                            1);
-        op->pixel_shuffle_forward(nn, x->blk[i].ps, x->blk[i].conv, B, co, h, w, s);
+        op->pixel_shuffle_act_forward(nn, x->blk[i].act, x->blk[i].conv, B, co, h, w, s, NVC_ACT_GELU);
         h *= s, w *= s, cin = co;
-        op->gelu_forward(nn, x->blk[i].act, x->blk[i].ps, (size_t)B * co * h * w);
         in = x->blk[i].act;
     }
     size_t n = (size_t)B * 3 * h * w;
@@ -120,9 +118,9 @@ static void hn_backward(const InrArch *a, NvcNn *nn, const void *views, const fl
                         h, w, 3, 3, 1, 1, 1);
     for (int i = nb - 1; i >= 0; i--) {
         int s = a->stride[i], co = a->width[i + 1], ci = a->width[i], k = inr_hnerv_kernel(i);
-        op->gelu_backward(nn, d->blk[i].act, x->blk[i].ps, d->blk[i].ps, (size_t)B * co * h * w);
         h /= s, w /= s;
-        op->pixel_shuffle_backward(nn, d->blk[i].ps, d->blk[i].conv, B, co, h, w, s);
+        op->pixel_shuffle_act_backward(nn, d->blk[i].act, x->blk[i].conv, d->blk[i].conv, B, co, h, w, s,
+                                       NVC_ACT_GELU);
         const float *in = i ? x->blk[i - 1].act : x->stem_act;
         float *din = i ? d->blk[i - 1].act : d->stem_act;
         op->conv2d_backward(nn, d->blk[i].conv, in, p->blk[i].w, din, g->blk[i].w, g->blk[i].b, B, ci, h, w,

@@ -48,7 +48,7 @@ typedef struct NpActs {
         /* at the block's input resolution h x w */
         float *proj, *g1, *gg, *grest, *gi, *gc, *gdw, *gcat, *gact, *gmul, *g2, *gout, *up;
         /* at the output resolution */
-        float *ps, *act, *fdw, *f1, *f1a, *f2, *fout, *skip, *out;
+        float *act, *fdw, *f1, *f1a, *f2, *fout, *skip, *out; /* act: SiLU(PixelShuffle(up)) */
     } blk[INR_MAX_STRIDES];
     float *head, *th;            /* (B, 3, H, W) */
 } NpActs;
@@ -127,7 +127,6 @@ static void np_acts(NvcArena *ar, void *views, int which, const InrArch *a, int 
         T(gout, c, "gout");
         T(up, c * s * s, "up");
         h *= s, w *= s;
-        T(ps, c, "shuffle");
         T(act, c, "silu");
         T(fdw, c, "ffn.dw");
         T(f1, c, "ffn.fc1");
@@ -164,8 +163,7 @@ static void block_forward(NvcNn *nn, const NpParams *p, const NpActs *x, int i, 
     /* upsampling block */
     op->conv2d_forward(nn, x->blk[i].up, x->blk[i].gout, p->blk[i].up_w, p->blk[i].up_b, B, c, h, w, c * s * s, 3, 1,
                        1, 1);
-    op->pixel_shuffle_forward(nn, x->blk[i].ps, x->blk[i].up, B, c, h, w, s);
-    op->silu_forward(nn, x->blk[i].act, x->blk[i].ps, N);
+    op->pixel_shuffle_act_forward(nn, x->blk[i].act, x->blk[i].up, B, c, h, w, s, NVC_ACT_SILU);
     /* residual FFN */
     int H = h * s, W = w * s;
     op->conv2d_forward(nn, x->blk[i].fdw, x->blk[i].act, p->blk[i].fdw_w, p->blk[i].fdw_b, B, c, H, W, c, 3, 1, 1, c);
@@ -194,8 +192,7 @@ static void block_backward(NvcNn *nn, const NpParams *p, const NpParams *g, cons
                         g->blk[i].f1_b, B, c, H, W, c, 1, 1, 0, 1);
     op->conv2d_backward(nn, d->blk[i].fdw, x->blk[i].act, p->blk[i].fdw_w, d->blk[i].act, g->blk[i].fdw_w,
                         g->blk[i].fdw_b, B, c, H, W, c, 3, 1, 1, c);
-    op->silu_backward(nn, d->blk[i].act, x->blk[i].ps, d->blk[i].ps, N);
-    op->pixel_shuffle_backward(nn, d->blk[i].ps, d->blk[i].up, B, c, h, w, s);
+    op->pixel_shuffle_act_backward(nn, d->blk[i].act, x->blk[i].up, d->blk[i].up, B, c, h, w, s, NVC_ACT_SILU);
     op->conv2d_backward(nn, d->blk[i].up, x->blk[i].gout, p->blk[i].up_w, d->blk[i].gout, g->blk[i].up_w,
                         g->blk[i].up_b, B, c, h, w, c * s * s, 3, 1, 1, 1);
     op->add_backward(nn, d->blk[i].gout, d->blk[i].g2, d->blk[i].proj, n);

@@ -20,8 +20,14 @@
 
 void nvc_tensor_zero(NvcNn *nn, float *x, size_t n)
 {
-    (void)nn;
-    memset(x, 0, n * sizeof(float));
+    /* large buffers (a model's gradients) in one slice per thread: one core's
+     * stores fall short of the memory bandwidth */
+    const int nt = n >= (1u << 20) ? nn->threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        size_t a = n / nt * t, b = t == nt - 1 ? n : n / nt * (t + 1);
+        memset(x + a, 0, (b - a) * sizeof(float));
+    }
 }
 
 void nvc_tensor_copy(NvcNn *nn, float *dst, const float *src, size_t n)
@@ -129,6 +135,100 @@ void nvc_silu_forward(NvcNn *nn, float *out, const float *inp, size_t n)
 void nvc_silu_backward(NvcNn *nn, const float *dout, const float *inp, float *dinp, size_t n)
 {
     ew_run(nn, silu_bwd_k, dinp, dout, inp, 0.0f, n);
+}
+
+/* ---- PixelShuffle and an activation in one pass ------------------------------------ */
+
+/* Columns [c0, c0 + L) of output row i (mod s) y (div s) of one channel: the
+ * s input planes x (hw apart) interleaved into t; c0 and L multiples of s. */
+NVC_VEC_CLONES static void ps_gather(float *t, const float *x, size_t hw, int W, int s, int i, int y, int c0, int L)
+{
+    const float *r = x + (size_t)i * s * hw + (size_t)y * W + c0 / s;
+    if (s == 2) {
+        const float *r1 = r + hw;
+#pragma omp simd
+        for (int c = 0; c < L / 2; c++) {
+            t[2 * c] = r[c];
+            t[2 * c + 1] = r1[c];
+        }
+        return;
+    }
+    for (int j = 0; j < s; j++, r += hw)
+        for (int c = 0; c < L / s; c++)
+            t[c * s + j] = r[c];
+}
+
+/* dx planes += g scattered back (the inverse of ps_gather) */
+NVC_VEC_CLONES static void ps_scatter_add(float *x, const float *g, size_t hw, int W, int s, int i, int y, int c0,
+                                          int L)
+{
+    float *r = x + (size_t)i * s * hw + (size_t)y * W + c0 / s;
+    if (s == 2) {
+        float *r1 = r + hw;
+#pragma omp simd
+        for (int c = 0; c < L / 2; c++) {
+            r[c] += g[2 * c];
+            r1[c] += g[2 * c + 1];
+        }
+        return;
+    }
+    for (int j = 0; j < s; j++, r += hw)
+        for (int c = 0; c < L / s; c++)
+            r[c] += g[c * s + j];
+}
+
+static int psa_check(NvcNn *nn, int B, int C, int H, int W, int s, int act)
+{
+    if (B > 0 && C > 0 && H > 0 && W > 0 && s > 0 && s <= 64 && (act == NVC_ACT_GELU || act == NVC_ACT_SILU))
+        return 0;
+    return nvc_nn_fail(nn, NVC_ERR(EINVAL), "pixel_shuffle_act: bad shape B=%d C=%d H=%d W=%d s=%d act=%d", B, C, H,
+                       W, s, act);
+}
+
+enum { PSA_COLS = 1024 }; /* output columns per pass (times s: a multiple of s) */
+
+void nvc_pixel_shuffle_act_forward(NvcNn *nn, float *out, const float *inp, int B, int C, int H, int W, int s,
+                                   int act)
+{
+    if (psa_check(nn, B, C, H, W, s, act))
+        return;
+    const EwKernel k = act == NVC_ACT_GELU ? gelu_fwd_k : silu_fwd_k;
+    const int Ho = H * s, Wo = W * s, rows = B * C * Ho;
+    const size_t hw = (size_t)H * W, n = (size_t)rows * Wo;
+#pragma omp parallel for num_threads(nn->threads) if (n >= PAR_MIN) schedule(static)
+    for (int u = 0; u < rows; u++) {
+        float t[PSA_COLS];
+        const int ch = u / Ho, oy = u % Ho, step = PSA_COLS / s * s;
+        const float *x = inp + (size_t)ch * s * s * hw;
+        for (int c0 = 0; c0 < Wo; c0 += step) {
+            const int L = NVC_MIN(step, Wo - c0);
+            ps_gather(t, x, hw, W, s, oy % s, oy / s, c0, L);
+            k(out + (size_t)u * Wo + c0, t, NULL, 0.0f, (size_t)L);
+        }
+    }
+}
+
+void nvc_pixel_shuffle_act_backward(NvcNn *nn, const float *dout, const float *inp, float *dinp, int B, int C,
+                                    int H, int W, int s, int act)
+{
+    if (psa_check(nn, B, C, H, W, s, act))
+        return;
+    const EwKernel k = act == NVC_ACT_GELU ? gelu_bwd_k : silu_bwd_k;
+    const int Ho = H * s, Wo = W * s, rows = B * C * Ho;
+    const size_t hw = (size_t)H * W, n = (size_t)rows * Wo;
+#pragma omp parallel for num_threads(nn->threads) if (n >= PAR_MIN) schedule(static)
+    for (int u = 0; u < rows; u++) {
+        float t[PSA_COLS], g[PSA_COLS];
+        const int ch = u / Ho, oy = u % Ho, step = PSA_COLS / s * s;
+        const size_t off = (size_t)ch * s * s * hw;
+        for (int c0 = 0; c0 < Wo; c0 += step) {
+            const int L = NVC_MIN(step, Wo - c0);
+            ps_gather(t, inp + off, hw, W, s, oy % s, oy / s, c0, L);
+            memset(g, 0, (size_t)L * sizeof(float));
+            k(g, dout + (size_t)u * Wo + c0, t, 0.0f, (size_t)L); /* g = dout act'(x): the bits of a zeroed d */
+            ps_scatter_add(dinp + off, g, hw, W, s, oy % s, oy / s, c0, L);
+        }
+    }
 }
 
 void nvc_leaky_relu_forward(NvcNn *nn, float *out, const float *inp, float slope, size_t n)

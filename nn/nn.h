@@ -55,6 +55,12 @@ enum NvcNnBackend {
     NVC_NN_CUDA = 1,
 };
 
+/* Activations of the fused ops (pixel_shuffle_act_*). */
+enum NvcNnAct {
+    NVC_ACT_GELU = 0,
+    NVC_ACT_SILU = 1,
+};
+
 /* Floors of the rate terms (CompressAI's LowerBound and likelihood bound). */
 #define NVC_RATE_SCALE_MIN 0.11f
 #define NVC_RATE_P_MIN 1e-9

@@ -49,6 +49,13 @@ NVC_OP(linear_backward, (NvcNn *nn, const float *dout, const float *inp, const f
 /* out (B, C, H*s, W*s)[c, y*s+i, x*s+j] = inp (B, C*s*s, H, W)[c*s*s + i*s + j, y, x] (PyTorch PixelShuffle) */
 NVC_OP(pixel_shuffle_forward, (NvcNn *nn, float *out, const float *inp, int B, int C, int H, int W, int s))
 NVC_OP(pixel_shuffle_backward, (NvcNn *nn, const float *dout, float *dinp, int B, int C, int H, int W, int s))
+/* out = act(PixelShuffle(inp)), act NVC_ACT_GELU or NVC_ACT_SILU, in one pass and with the bits of
+ * the two ops (the INR decoders' upsampling blocks); backward: dinp += the shuffle's inverse of
+ * dout * act'(PixelShuffle(inp)) */
+NVC_OP(pixel_shuffle_act_forward, (NvcNn *nn, float *out, const float *inp, int B, int C, int H, int W, int s,
+                                   int act))
+NVC_OP(pixel_shuffle_act_backward, (NvcNn *nn, const float *dout, const float *inp, float *dinp, int B, int C,
+                                    int H, int W, int s, int act))
 /* out (B, C, H*s, W*s) = bilinear upsampling of inp (B, C, H, W) by s, align_corners=False (PyTorch) */
 NVC_OP(upsample_bilinear_forward, (NvcNn *nn, float *out, const float *inp, int B, int C, int H, int W, int s))
 NVC_OP(upsample_bilinear_backward, (NvcNn *nn, const float *dout, float *dinp, int B, int C, int H, int W, int s))

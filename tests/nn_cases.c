@@ -144,6 +144,34 @@ static void ps_naive(const NnCase *c, float *const *in, double *out)
                 }
 }
 
+/* PixelShuffle then an activation, one op: d = B C H W s act (NVC_ACT_*) */
+static void psa_fwd(NvcNn *nn, const NnCase *c, float *const *in, float *out, float *aux)
+{
+    OPS->pixel_shuffle_act_forward(nn, out, in[0], D[0], D[1], D[2], D[3], D[4], D[5]);
+}
+
+static void psa_bwd(NvcNn *nn, const NnCase *c, float *const *in, const float *out, const float *aux,
+                    const float *dout, const float *dh, float *const *din)
+{
+    OPS->pixel_shuffle_act_backward(nn, dout, in[0], din[0], D[0], D[1], D[2], D[3], D[4], D[5]);
+}
+
+static void psa_naive(const NnCase *c, float *const *in, double *out)
+{
+    ps_naive(c, in, out);
+    for (size_t i = 0; i < c->out_n; i++) {
+        double x = out[i];
+        out[i] = D[5] == NVC_ACT_GELU ? 0.5 * x * (1 + erf(x / sqrt(2.0))) : x / (1 + exp(-x));
+    }
+}
+
+#define PSA(nm, B, C, H, W, s, act)                                                                             \
+    {                                                                                                           \
+        .name = nm, .nin = 1, .in_n = { (size_t)(B) * (C) * (s) * (s) * (H) * (W) },                            \
+        .out_n = (size_t)(B) * (C) * (H) * (W) * (s) * (s), .d = { B, C, H, W, s, act }, .fwd = psa_fwd,        \
+        .bwd = psa_bwd, .naive = psa_naive, .fd_h = 1e-3                                                        \
+    }
+
 static void up_fwd(NvcNn *nn, const NnCase *c, float *const *in, float *out, float *aux)
 {
     OPS->upsample_bilinear_forward(nn, out, in[0], D[0], D[1], D[2], D[3], D[4]);
@@ -743,6 +771,8 @@ const NnCase nn_cases[] = {
     LINEAR("linear_rows", 130, 9, 70),
     RESAMPLE("pixel_shuffle2", ps, 2, 3, 3, 4, 2, 12, 3),
     RESAMPLE("pixel_shuffle3", ps, 1, 2, 2, 3, 3, 18, 2),
+    PSA("pixel_shuffle2_gelu", 2, 3, 3, 4, 2, NVC_ACT_GELU),
+    PSA("pixel_shuffle3_silu", 1, 2, 2, 3, 3, NVC_ACT_SILU),
     RESAMPLE("upsample2", up, 2, 2, 3, 5, 2, 2, 2),
     RESAMPLE("upsample3", up, 1, 2, 4, 3, 3, 2, 2),
     RESAMPLE("upsample4", up, 1, 1, 5, 5, 4, 1, 1),
@@ -789,11 +819,13 @@ const NnCase nn_big_cases[] = {
     CONV("big_conv5x5_s2", 1, 16, 96, 96, 32, 5, 2, 2, 1),
     CONV("big_conv3x3_groups4", 1, 32, 48, 48, 32, 3, 1, 1, 4),
     CONV("big_conv5x5_hnerv", 1, 12, 72, 72, 48, 5, 1, 2, 1),
+    CONV("big_conv3x3_wide", 2, 24, 40, 40, 64, 3, 1, 1, 1), /* weight gradient over output-channel vectors */
     CONV("big_dwconv7x7", 2, 16, 64, 64, 16, 7, 1, 3, 16),
     CONV("big_patchify4", 1, 3, 128, 128, 48, 4, 4, 0, 1),
     CONV("big_conv1x1", 2, 48, 64, 64, 32, 1, 1, 0, 1),
     LINEAR("big_linear", 1000, 64, 96),
     RESAMPLE("big_pixel_shuffle", ps, 2, 16, 32, 32, 2, 64, 16),
+    PSA("big_pixel_shuffle_gelu", 2, 16, 32, 32, 2, NVC_ACT_GELU),
     RESAMPLE("big_upsample2", up, 2, 8, 64, 48, 2, 8, 8),
     WARP("big_warp", 2, 8, 64, 80),
     ACT("big_silu", A_SILU, 300001, 0, 0),

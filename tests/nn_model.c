@@ -39,7 +39,6 @@ static void hn_acts(NvcArena *a, HnActs *x, const HnModel *m)
         int s = c->stride[i], co = m->width[i + 1];
         x->blk[i].conv = nvc_tensor(a, none, NVC_SHAPE(c->B, co * s * s, h, w), "blocks.%d.conv", i);
         h *= s, w *= s;
-        x->blk[i].ps = nvc_tensor(a, none, NVC_SHAPE(c->B, co, h, w), "blocks.%d.shuffle", i);
         x->blk[i].act = nvc_tensor(a, none, NVC_SHAPE(c->B, co, h, w), "blocks.%d.act", i);
     }
     x->head = nvc_tensor(a, none, NVC_SHAPE(c->B, 3, h, w), "head");
@@ -124,10 +123,8 @@ void hn_forward(HnModel *m, NvcNn *nn)
     for (int i = 0; i < c->nblk; i++) {
         int s = c->stride[i], co = m->width[i + 1], k = m->ks[i];
         op->conv2d_forward(nn, a->blk[i].conv, x, p->blk[i].w, p->blk[i].b, B, cin, h, w, co * s * s, k, 1, k / 2, 1);
-        op->pixel_shuffle_forward(nn, a->blk[i].ps, a->blk[i].conv, B, co, h, w, s);
+        op->pixel_shuffle_act_forward(nn, a->blk[i].act, a->blk[i].conv, B, co, h, w, s, NVC_ACT_GELU);
         h *= s, w *= s, cin = co;
-        n = (size_t)B * co * h * w;
-        op->gelu_forward(nn, a->blk[i].act, a->blk[i].ps, n);
         x = a->blk[i].act;
     }
     n = (size_t)B * 3 * h * w;
@@ -151,10 +148,9 @@ static void hn_backward(HnModel *m, NvcNn *nn)
                         h, w, 3, 3, 1, 1, 1);
     for (int i = nb - 1; i >= 0; i--) {
         int s = c->stride[i], co = m->width[i + 1], ci = m->width[i], k = m->ks[i];
-        n = (size_t)B * co * h * w;
-        op->gelu_backward(nn, d->blk[i].act, a->blk[i].ps, d->blk[i].ps, n);
         h /= s, w /= s;
-        op->pixel_shuffle_backward(nn, d->blk[i].ps, d->blk[i].conv, B, co, h, w, s);
+        op->pixel_shuffle_act_backward(nn, d->blk[i].act, a->blk[i].conv, d->blk[i].conv, B, co, h, w, s,
+                                       NVC_ACT_GELU);
         const float *x = i ? a->blk[i - 1].act : a->stem_act;
         float *dx = i ? d->blk[i - 1].act : d->stem_act;
         op->conv2d_backward(nn, d->blk[i].conv, x, p->blk[i].w, dx, g->blk[i].w, g->blk[i].b, B, ci, h, w,

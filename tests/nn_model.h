@@ -41,7 +41,7 @@ typedef struct HnParams {
 typedef struct HnActs {
     float *stem, *stem_act;      /* (B, C0, eh, ew) */
     struct {
-        float *conv, *ps, *act;  /* (B, C s^2, h, w), (B, C, h s, w s) x 2 */
+        float *conv, *act;       /* (B, C s^2, h, w), (B, C, h s, w s): GELU(PixelShuffle(conv)) */
     } blk[HN_MAX_BLOCKS];
     float *head, *th, *out;      /* (B, 3, H, W): conv, tanh, tanh * 0.5 + 0.5 */
     float *loss;                 /* (1) */

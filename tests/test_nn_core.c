@@ -91,6 +91,41 @@ START_TEST(test_threads_big)
 }
 END_TEST
 
+/* ---- fused ops: the bits of the ops they replace ------------------------------------------- */
+
+START_TEST(test_pixel_shuffle_act_bits)
+{
+    /* B C H W s: rows wider than one pass of the fused op (1024 columns), s = 2, 3, 4 */
+    static const int shapes[][5] = { { 2, 3, 5, 700, 2 }, { 1, 2, 4, 7, 3 }, { 1, 5, 3, 9, 4 } };
+    NvcNn *nn = nn_cpu(2);
+    for (size_t t = 0; t < NVC_ARRAY_SIZE(shapes); t++)
+        for (int act = NVC_ACT_GELU; act <= NVC_ACT_SILU; act++) {
+            const int *d = shapes[t];
+            size_t n = (size_t)d[0] * d[1] * d[2] * d[3] * d[4] * d[4];
+            float *x = malloc(n * 4), *dy = malloc(n * 4), *ps = malloc(n * 4), *y0 = malloc(n * 4);
+            float *y1 = malloc(n * 4), *dps = calloc(n, 4), *dx0 = malloc(n * 4), *dx1 = malloc(n * 4);
+            ck_assert(x && dy && ps && y0 && y1 && dps && dx0 && dx1);
+            case_fill(x, n, 61 + t, -4, 4);
+            case_fill(dy, n, 71 + t, -1, 1);
+            case_fill(dx0, n, 81 + t, -1, 1); /* both accumulate onto the same values */
+            memcpy(dx1, dx0, n * 4);
+            nvc_pixel_shuffle_forward(nn, ps, x, d[0], d[1], d[2], d[3], d[4]);
+            (act == NVC_ACT_GELU ? nvc_gelu_forward : nvc_silu_forward)(nn, y0, ps, n);
+            (act == NVC_ACT_GELU ? nvc_gelu_backward : nvc_silu_backward)(nn, dy, ps, dps, n);
+            nvc_pixel_shuffle_backward(nn, dps, dx0, d[0], d[1], d[2], d[3], d[4]);
+            nvc_pixel_shuffle_act_forward(nn, y1, x, d[0], d[1], d[2], d[3], d[4], act);
+            nvc_pixel_shuffle_act_backward(nn, dy, x, dx1, d[0], d[1], d[2], d[3], d[4], act);
+            ck_assert_int_eq(nvc_nn_error(nn), 0);
+            ck_assert_msg(!memcmp(y0, y1, n * 4), "shape %zu act %d: forward differs", t, act);
+            ck_assert_msg(!memcmp(dx0, dx1, n * 4), "shape %zu act %d: backward differs", t, act);
+            free(x), free(dy), free(ps), free(y0), free(y1), free(dps), free(dx0), free(dx1);
+        }
+    nvc_pixel_shuffle_act_forward(nn, NULL, NULL, 1, 1, 1, 1, 2, 7);
+    ck_assert_int_ne(nvc_nn_error(nn), 0); /* an unknown activation is refused */
+    nvc_nn_free(&nn);
+}
+END_TEST
+
 /* ---- SGEMM ----------------------------------------------------------------------------------- */
 
 static void gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
@@ -560,6 +595,7 @@ int main(void)
     tcase_add_test(tc, test_sgemm);
     tcase_add_test(tc, test_sgemm_threads);
     tcase_add_test(tc, test_conv_direct);
+    tcase_add_test(tc, test_pixel_shuffle_act_bits);
     tcase_add_test(tc, test_arena);
     tcase_add_test(tc, test_adam);
     tcase_add_test(tc, test_schedule_clip);

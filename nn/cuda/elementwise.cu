@@ -32,9 +32,43 @@ __device__ __forceinline__ float sigm(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-UNARY(gelu, 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)),
-      0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.3989422804014327f * expf(-0.5f * x * x))
+__device__ __forceinline__ float gelu_f(float x)
+{
+    return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+}
+
+__device__ __forceinline__ float gelu_g(float x)
+{
+    return 0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.3989422804014327f * expf(-0.5f * x * x);
+}
+
+UNARY(gelu, gelu_f(x), gelu_g(x))
 UNARY(silu, x * sigm(x), sigm(x) * (1.0f + x * (1.0f - sigm(x))))
+
+/* PixelShuffle and an activation: one thread per output element (a one-to-one map) */
+__global__ static void psa_kernel(float *out, const float *inp, const float *dout, float *dinp, int B, int C, int H,
+                                  int W, int s, int act, int bwd)
+{
+    const size_t Ho = (size_t)H * s, Wo = (size_t)W * s;
+    GRID_STRIDE(i, (size_t)B * C * Ho * Wo)
+    {
+        size_t u = i / (Ho * Wo), y = i % (Ho * Wo) / Wo, x = i % Wo;
+        size_t src = ((u * s * s + (y % s) * s + x % s) * H + y / s) * W + x / s;
+        float v = inp[src];
+        if (bwd)
+            dinp[src] += dout[i] * (act == NVC_ACT_GELU ? gelu_g(v) : sigm(v) * (1.0f + v * (1.0f - sigm(v))));
+        else
+            out[i] = act == NVC_ACT_GELU ? gelu_f(v) : v * sigm(v);
+    }
+}
+
+static int psa_check(NvcNn *nn, int B, int C, int H, int W, int s, int act)
+{
+    if (B > 0 && C > 0 && H > 0 && W > 0 && s > 0 && s <= 64 && (act == NVC_ACT_GELU || act == NVC_ACT_SILU))
+        return 0;
+    return nvc_nn_fail(nn, NVC_ERR(EINVAL), "pixel_shuffle_act: bad shape B=%d C=%d H=%d W=%d s=%d act=%d", B, C, H,
+                       W, s, act);
+}
 UNARY(leaky, x >= 0.0f ? x : a * x, x > 0.0f ? 1.0f : a)
 UNARY(sin, sinf(x), cosf(x))
 UNARY(tanh, tanhf(x), 1.0f - x * x)   /* saved: the output */
@@ -106,6 +140,25 @@ void nvc_round_forward_cuda(NvcNn *nn, float *out, const float *inp, size_t n) {
 void nvc_round_backward_cuda(NvcNn *nn, const float *dout, float *dinp, size_t n)
 {
     RUN_BWD(round, "round", dout, 0);
+}
+
+
+void nvc_pixel_shuffle_act_forward_cuda(NvcNn *nn, float *out, const float *inp, int B, int C, int H, int W, int s,
+                                        int act)
+{
+    if (psa_check(nn, B, C, H, W, s, act))
+        return;
+    psa_kernel<<<LAUNCH(nn, (size_t)B * C * H * W * s * s)>>>(out, inp, NULL, NULL, B, C, H, W, s, act, 0);
+    nvc_cuda_check(nn, "pixel_shuffle_act");
+}
+
+void nvc_pixel_shuffle_act_backward_cuda(NvcNn *nn, const float *dout, const float *inp, float *dinp, int B, int C,
+                                         int H, int W, int s, int act)
+{
+    if (psa_check(nn, B, C, H, W, s, act))
+        return;
+    psa_kernel<<<LAUNCH(nn, (size_t)B * C * H * W * s * s)>>>(NULL, inp, dout, dinp, B, C, H, W, s, act, 1);
+    nvc_cuda_check(nn, "pixel_shuffle_act");
 }
 
 } /* extern "C" */
