@@ -356,50 +356,70 @@ static int chan_block(const Conv *c)
     return (c->cin_g + 7) / 8;
 }
 
-/* The weight gradient of a pointwise conv: units of PW_ROWS output channels
- * (whole rows of dweight: units sharing its cache lines would thrash them). */
-enum { PW_ROWS = 16 };
+/* The weight gradient of a pointwise conv: units of PW x PW blocks of
+ * dweight (whole cache lines of it: units sharing lines would thrash them),
+ * each summing every image and tile in order. */
+enum { PW = 64 };
 
 static void pointwise_weight(NvcNn *nn, const float *dout, const float *inp, float *dweight, const Conv *c)
 {
-    const int nrb = (c->cout_g + PW_ROWS - 1) / PW_ROWS, T = tile_cols(c, c->cin_g);
+    const int nrb = (c->cout_g + PW - 1) / PW, ncb = (c->cin_g + PW - 1) / PW, T = tile_cols(c, PW);
     const int nt = (int)((c->howo + T - 1) / T);
 #pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
-    for (int u = 0; u < c->G * nrb; u++) {
-        int g = u / nrb, r0 = u % nrb * PW_ROWS, nr = NVC_MIN(PW_ROWS, c->cout_g - r0);
-        float *dw = dweight + ((size_t)g * c->cout_g + r0) * c->kdim;
+    for (int u = 0; u < c->G * nrb * ncb; u++) {
+        int g = u / (nrb * ncb), r0 = u / ncb % nrb * PW, c0 = u % ncb * PW;
+        int nr = NVC_MIN(PW, c->cout_g - r0), nc = NVC_MIN(PW, c->cin_g - c0);
+        float *dw = dweight + ((size_t)g * c->cout_g + r0) * c->kdim + c0;
         for (int b = 0; b < c->B; b++) {
-            const float *x = inp + ((size_t)b * c->Cin + (size_t)g * c->cin_g) * c->hw;
+            const float *x = inp + ((size_t)b * c->Cin + (size_t)g * c->cin_g + c0) * c->hw;
             const float *dy = dout + ((size_t)b * c->Cout + (size_t)g * c->cout_g + r0) * c->howo;
             for (int t = 0; t < nt; t++) {
                 size_t p0 = (size_t)t * T;
                 int n = (int)NVC_MIN((size_t)T, c->howo - p0);
-                nvc_sgemm(0, 1, nr, c->cin_g, n, 1.0f, dy + p0, (int)c->howo, x + p0, (int)c->hw, 1.0f, dw, c->kdim);
+                nvc_sgemm(0, 1, nr, nc, n, 1.0f, dy + p0, (int)c->howo, x + p0, (int)c->hw, 1.0f, dw, c->kdim);
             }
         }
+    }
+}
+
+/* The input gradient of a pointwise conv: dinp tile += weight^T . dout tile,
+ * units of (image, group, tile of positions) with every input channel (one
+ * product of cin_g rows, not 8-row slices). */
+static void pointwise_input(NvcNn *nn, const float *dout, const float *weight, float *dinp, const Conv *c)
+{
+    const int T = tile_cols(c, c->cout_g), nt = (int)((c->howo + T - 1) / T);
+#pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
+    for (int u = 0; u < c->B * c->G * nt; u++) {
+        int b = u / (c->G * nt), g = u / nt % c->G, t = u % nt;
+        size_t p0 = (size_t)t * T;
+        int n = (int)NVC_MIN((size_t)T, c->howo - p0);
+        const float *dy = dout + ((size_t)b * c->Cout + (size_t)g * c->cout_g) * c->howo + p0;
+        float *dx = dinp + ((size_t)b * c->Cin + (size_t)g * c->cin_g) * c->hw + p0;
+        nvc_sgemm(1, 0, c->cin_g, n, c->cout_g, 1.0f, weight + (size_t)g * c->cout_g * c->kdim, c->kdim, dy,
+                  (int)c->howo, 1.0f, dx, (int)c->hw);
     }
 }
 
 static void gemm_backward(NvcNn *nn, const float *dout, const float *inp, const float *weight, float *dinp,
                           float *dweight, const Conv *c)
 {
-    if (dweight && c->pointwise) {
-        pointwise_weight(nn, dout, inp, dweight, c);
-        dweight = NULL;
-        if (!dinp)
-            return;
+    if (c->pointwise) {
+        if (dweight)
+            pointwise_weight(nn, dout, inp, dweight, c);
+        if (dinp)
+            pointwise_input(nn, dout, weight, dinp, c);
+        return;
     }
     const int cib = chan_block(c), ncb = (c->cin_g + cib - 1) / cib, rows = cib * c->kk;
     const int T = tile_cols(c, rows), nt = (int)((c->howo + T - 1) / T);
-    const size_t per_thread = c->pointwise ? 0 : 2 * (size_t)rows * T;
-    float *scratch = per_thread ? nvc_nn_scratch(nn, nn->threads * per_thread) : NULL;
-    if (per_thread && !scratch)
+    const size_t per_thread = 2 * (size_t)rows * T;
+    float *scratch = nvc_nn_scratch(nn, nn->threads * per_thread);
+    if (!scratch)
         return;
 #pragma omp parallel for num_threads(nn->threads) schedule(dynamic)
     for (int u = 0; u < c->G * ncb; u++) {
         int g = u / ncb, c0 = u % ncb * cib, nc = NVC_MIN(cib, c->cin_g - c0), r = nc * c->kk;
-        float *col = scratch ? scratch + (size_t)nvc_thread_id() * per_thread : NULL;
-        float *dcol = col ? col + (size_t)rows * T : NULL;
+        float *col = scratch + (size_t)nvc_thread_id() * per_thread, *dcol = col + (size_t)rows * T;
         const float *w = weight + (size_t)g * c->cout_g * c->kdim + (size_t)c0 * c->kk;
         float *dw = dweight ? dweight + (size_t)g * c->cout_g * c->kdim + (size_t)c0 * c->kk : NULL;
         for (int b = 0; b < c->B; b++) {
@@ -410,17 +430,11 @@ static void gemm_backward(NvcNn *nn, const float *dout, const float *inp, const 
             for (int t = 0; t < nt; t++) {
                 size_t p0 = (size_t)t * T;
                 int n = (int)NVC_MIN((size_t)T, c->howo - p0);
-                if (dw && c->pointwise) {
-                    nvc_sgemm(0, 1, c->cout_g, r, n, 1.0f, dy + p0, (int)c->howo, x + (size_t)c0 * c->hw + p0,
-                              (int)c->hw, 1.0f, dw, c->kdim);
-                } else if (dw) {
+                if (dw) {
                     im2col(col, x, c, c0, nc, p0, n);
                     nvc_sgemm(0, 1, c->cout_g, r, n, 1.0f, dy + p0, (int)c->howo, col, n, 1.0f, dw, c->kdim);
                 }
-                if (dx && c->pointwise) {
-                    nvc_sgemm(1, 0, r, n, c->cout_g, 1.0f, w, c->kdim, dy + p0, (int)c->howo, 1.0f,
-                              dx + (size_t)c0 * c->hw + p0, (int)c->hw);
-                } else if (dx) {
+                if (dx) {
                     nvc_sgemm(1, 0, r, n, c->cout_g, 1.0f, w, c->kdim, dy + p0, (int)c->howo, 0.0f, dcol, n);
                     col2im(dx, dcol, c, c0, nc, p0, n);
                 }

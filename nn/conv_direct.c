@@ -57,7 +57,7 @@ enum {
     LANES = 16,          /* partial sums per weight gradient (positions mod 16) */
     WMR = 6, WNJ = 4,    /* weight-gradient kernels: output channels x weights per call */
     WCHUNK = 8192,       /* and positions per call, at most */
-    TNJ = 12, TMV = 4,   /* transposed weight-gradient kernels: weights x 16-channel vectors per call */
+    TNJ = 6, TMV = 4,    /* transposed weight-gradient kernels: weights x 16-channel vectors per call */
     TL1 = 8192           /* floats of transposed dout per call, about */
 };
 
@@ -158,13 +158,10 @@ WK_ROW(WKC, 1) WK_ROW(WKC, 2) WK_ROW(WKC, 3) WK_ROW(WKC, 4) WK_ROW(WKC, 5) WK_RO
         tkernel_c(NJ, MV, dyt, ldd, x, offj, nrows, Wo, Wp, acc, lda);                                               \
     }
 #define TK_ROW(P, NJ) P(NJ, 1) P(NJ, 2) P(NJ, 3) P(NJ, 4)
-#define TK_ROWS(P) TK_ROW(P, 1) TK_ROW(P, 2) TK_ROW(P, 3) TK_ROW(P, 4) TK_ROW(P, 5) TK_ROW(P, 6) TK_ROW(P, 7) \
-    TK_ROW(P, 8) TK_ROW(P, 9) TK_ROW(P, 10) TK_ROW(P, 11) TK_ROW(P, 12)
+#define TK_ROWS(P) TK_ROW(P, 1) TK_ROW(P, 2) TK_ROW(P, 3) TK_ROW(P, 4) TK_ROW(P, 5) TK_ROW(P, 6)
 TK_ROWS(TKC)
 #define TK_TAB(pre, NJ) { NULL, pre##NJ##_1, pre##NJ##_2, pre##NJ##_3, pre##NJ##_4 }
-#define TK_ALL(pre)                                                                                                 \
-    { { NULL }, TK_TAB(pre, 1), TK_TAB(pre, 2), TK_TAB(pre, 3), TK_TAB(pre, 4), TK_TAB(pre, 5), TK_TAB(pre, 6),     \
-      TK_TAB(pre, 7), TK_TAB(pre, 8), TK_TAB(pre, 9), TK_TAB(pre, 10), TK_TAB(pre, 11), TK_TAB(pre, 12) }
+#define TK_ALL(pre) { { NULL }, TK_TAB(pre, 1), TK_TAB(pre, 2), TK_TAB(pre, 3), TK_TAB(pre, 4), TK_TAB(pre, 5), TK_TAB(pre, 6) }
 
 static const Isa isa_c = {
     { NULL, kc_1, kc_2, kc_3, kc_4, kc_5, kc_6, kc_7, kc_8 }, { 0, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS, CPOS }, 1, 8, 0,
@@ -396,7 +393,7 @@ T256 void wkernel256(const int MR, const int NJ, const float *dy, size_t Pd, con
     }
 WK_ROW(WK256, 1) WK_ROW(WK256, 2) WK_ROW(WK256, 3) WK_ROW(WK256, 4) WK_ROW(WK256, 5) WK_ROW(WK256, 6)
 
-/* one 16-channel vector (two halves) and up to 6 weights at a time: 12 accumulators */
+/* one 16-channel vector (two halves) at a time: 12 accumulators */
 T256 void tkernel256_part(const int NJ, const float *dyt, int ldd, const float *x, const size_t *offj, int nrows,
                           int Wo, int Wp, float *acc_mem, int lda)
 {
@@ -427,14 +424,7 @@ T256 void tkernel256(const int NJ, const int MV, const float *dyt, int ldd, cons
                      int nrows, int Wo, int Wp, float *acc_mem, int lda)
 {
     for (int v = 0; v < MV; v++)
-#pragma GCC unroll 2
-        for (int j0 = 0; j0 < NJ; j0 += 6) {
-            if (NJ - j0 >= 6)
-                tkernel256_part(6, dyt + 16 * v, ldd, x, offj + j0, nrows, Wo, Wp, acc_mem + j0 * lda + 16 * v, lda);
-            else
-                tkernel256_part(NJ % 6, dyt + 16 * v, ldd, x, offj + j0, nrows, Wo, Wp, acc_mem + j0 * lda + 16 * v,
-                                lda);
-        }
+        tkernel256_part(NJ, dyt + 16 * v, ldd, x, offj, nrows, Wo, Wp, acc_mem + 16 * v, lda);
 }
 
 #define TK256(NJ, MV)                                                                                                \
@@ -763,7 +753,7 @@ static void weight_unit_t(float *dweight, const float *dt, const float *inp, con
                           const Isa *isa, const int *offs, int B, int g, int m0, int m1, int c0, int c1, float *work)
 {
     const int nm = m1 - m0, nv = (nm + 15) / 16, lda = 16 * nv, nci = c1 - c0, nj = nci * d->kk;
-    const int rch = NVC_MAX(1, TL1 / (d->Wo * lda)), njmax = NVC_MIN(6, 24 / nv); /* 24 accumulators */
+    const int rch = NVC_MAX(1, TL1 / (d->Wo * lda)), njmax = NVC_MIN(TNJ, 24 / nv); /* 24 accumulators */
     const size_t nacc = (size_t)nj * lda;
     float *xp = work, *band = xp + (size_t)nci * d->P, *tot = band + nacc;
     Direct dc = *d; /* the unit's input planes as a band of nci channels */

@@ -820,6 +820,7 @@ const NnCase nn_big_cases[] = {
     CONV("big_conv3x3_groups4", 1, 32, 48, 48, 32, 3, 1, 1, 4),
     CONV("big_conv5x5_hnerv", 1, 12, 72, 72, 48, 5, 1, 2, 1),
     CONV("big_conv3x3_wide", 2, 24, 40, 40, 64, 3, 1, 1, 1), /* weight gradient over output-channel vectors */
+    CONV("big_conv1x1_blocks", 2, 80, 36, 36, 144, 1, 1, 0, 1), /* pointwise gradients in 64 x 64 blocks */
     CONV("big_dwconv7x7", 2, 16, 64, 64, 16, 7, 1, 3, 16),
     CONV("big_patchify4", 1, 3, 128, 128, 48, 4, 4, 0, 1),
     CONV("big_conv1x1", 2, 48, 64, 64, 32, 1, 1, 0, 1),
