@@ -91,10 +91,90 @@ NVC_VEC_CLONES static void conv_channel(const NvcIntConv *c, int o, const int32_
         }
 }
 
+/* ---- dense convs: tiles of 16 positions x IOB output channels -------------------- */
+
+enum { IOB = 4, IVL = 16 };
+typedef int32_t ivec __attribute__((vector_size(IVL * sizeof(int32_t))));
+
+/* tot (IOB, IVL) = bias + the per-tap int32 sums over the input channels of
+ * one tile: xp the zero-padded planes (stride plane, row stride Wp) at the
+ * tile's first position, wp the packed weights of the block [tap][ci][IOB].
+ * The same integer values as conv_channel, by construction of the sums. */
+NVC_VEC_CLONES static void conv_tile(const int32_t *xp, size_t plane, int Wp, int ci, int k, const int32_t *wp,
+                                     const int64_t *bias, int64_t *tot)
+{
+    for (int j = 0; j < IOB; j++)
+        for (int l = 0; l < IVL; l++)
+            tot[j * IVL + l] = bias[j];
+    for (int t = 0; t < k * k; t++) {
+        const int32_t *s = xp + (size_t)(t / k) * Wp + t % k, *wt = wp + (size_t)t * ci * IOB;
+        ivec a[IOB];
+        for (int j = 0; j < IOB; j++)
+            a[j] = (ivec){ 0 };
+        for (int i = 0; i < ci; i++, s += plane, wt += IOB) {
+            ivec v;
+            memcpy(&v, s, sizeof(v));
+            for (int j = 0; j < IOB; j++)
+                a[j] += wt[j] * v;
+        }
+        for (int j = 0; j < IOB; j++)
+            for (int l = 0; l < IVL; l++)
+                tot[j * IVL + l] += a[j][l];
+    }
+}
+
+static void conv_dense(const NvcIntConv *c, const int32_t *in, int h, int w, int32_t *out, int nt, int32_t *xpad,
+                       int32_t *wpk)
+{
+    const int k = c->k, r = k / 2, ci = c->ci, kk = k * k, nb = (c->co + IOB - 1) / IOB;
+    const int w16 = (w + IVL - 1) / IVL * IVL, Wp = w16 + 2 * r;
+    const size_t plane = (size_t)(h + 2 * r) * Wp;
+    for (int i = 0; i < ci; i++) {
+        int32_t *dst = xpad + (size_t)i * plane;
+        memset(dst, 0, plane * sizeof(*dst));
+        for (int y = 0; y < h; y++)
+            memcpy(dst + (size_t)(y + r) * Wp + r, in + ((size_t)i * h + y) * w, (size_t)w * sizeof(*dst));
+    }
+    /* wpk[block][tap][i][j] = w[o = block IOB + j][i][tap], 0 past co */
+    for (int b = 0; b < nb; b++)
+        for (int t = 0; t < kk; t++)
+            for (int i = 0; i < ci; i++)
+                for (int j = 0; j < IOB; j++) {
+                    const int o = b * IOB + j;
+                    wpk[(((size_t)b * kk + t) * ci + i) * IOB + j] = o < c->co ? c->w[((size_t)o * ci + i) * kk + t] : 0;
+                }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int u = 0; u < nb * h; u++) {
+        const int b = u / h, y = u % h, o0 = b * IOB, no = c->co - o0 < IOB ? c->co - o0 : IOB;
+        int64_t bias[IOB], tot[IOB * IVL];
+        for (int j = 0; j < IOB; j++)
+            bias[j] = j < no ? c->b[o0 + j] : 0;
+        for (int x0 = 0; x0 < w; x0 += IVL) {
+            conv_tile(xpad + (size_t)y * Wp + x0, plane, Wp, ci, k, wpk + (size_t)b * kk * ci * IOB, bias, tot);
+            for (int j = 0; j < no; j++)
+                for (int l = 0; l < IVL && x0 + l < w; l++)
+                    out[((size_t)(o0 + j) * h + y) * w + x0 + l] = requant(c, o0 + j, tot[j * IVL + l]);
+        }
+    }
+}
+
 void nvc_int_conv(const NvcIntConv *c, const int32_t *in, int h, int w, int32_t *out, int threads)
 {
     const size_t n = (size_t)h * w;
     const int nt = threads > 0 ? threads : max_threads();
+    if (!c->dw) {
+        const int r = c->k / 2, Wp = (w + IVL - 1) / IVL * IVL + 2 * r;
+        int32_t *xpad = malloc((size_t)c->ci * (h + 2 * r) * Wp * sizeof(*xpad));
+        int32_t *wpk = malloc((size_t)(c->co + IOB - 1) / IOB * IOB * c->ci * c->k * c->k * sizeof(*wpk));
+        if (xpad && wpk) {
+            conv_dense(c, in, h, w, out, nt, xpad, wpk);
+            free(xpad);
+            free(wpk);
+            return;
+        }
+        free(xpad);
+        free(wpk);
+    }
     int32_t *acc = malloc((size_t)nt * n * sizeof(*acc));
     int64_t *tot = malloc((size_t)nt * n * sizeof(*tot));
     if (!acc || !tot) {

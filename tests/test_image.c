@@ -92,8 +92,9 @@ START_TEST(test_int_conv)
     static const int shapes[][5] = { /* ci, co, k, dw, relu */
         { 5, 7, 3, 0, 1 }, { 9, 4, 1, 0, 0 }, { 6, 6, 3, 1, 1 }, { 300, 3, 3, 0, 0 },
     };
-    for (size_t t = 0; t < sizeof(shapes) / sizeof(shapes[0]); t++) {
-        const int *s = shapes[t], h = 7, w = 9;
+    /* widths of one partial tile of 16 positions and of three (the dense convs' tiles) */
+    for (size_t t = 0; t < 2 * sizeof(shapes) / sizeof(shapes[0]); t++) {
+        const int *s = shapes[t / 2], h = 7, w = t % 2 ? 37 : 9;
         NvcIntConv c;
         ck_assert_int_eq(nvc_int_conv_alloc(&c, s[0], s[1], s[2], s[3], s[4]), 0);
         const int cig = s[3] ? 1 : s[0];
