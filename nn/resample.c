@@ -205,24 +205,44 @@ static inline float tap(const float *p, const Taps *t, int W, int dx, int dy)
     return p[(size_t)(t->y0 + dy) * W + t->x0 + dx];
 }
 
+/* The taps of one output pixel, shared by every channel of an image. */
+typedef struct WarpTap {
+    int32_t i;       /* y0 W + x0 */
+    float wx, wy;
+    int32_t vx1, vy1;
+} WarpTap;
+
 void nvc_warp_forward(NvcNn *nn, float *out, const float *inp, const float *flow, int B, int C, int H, int W)
 {
     if (check_dims(nn, "warp", B, C, H, W, 1))
         return;
     const size_t hw = (size_t)H * W;
+    WarpTap *taps = (WarpTap *)nvc_nn_scratch(nn, hw * (sizeof(WarpTap) / sizeof(float)));
+    if (!taps)
+        return;
+    for (int b = 0; b < B; b++) {
+        const float *fxp = flow + (size_t)b * 2 * hw, *fyp = fxp + hw;
 #pragma omp parallel for num_threads(nn->threads) schedule(static)
-    for (int u = 0; u < B * C; u++) {
-        int b = u / C;
-        const float *fxp = flow + (size_t)b * 2 * hw, *fyp = fxp + hw, *x = inp + (size_t)u * hw;
-        float *y = out + (size_t)u * hw;
         for (int py = 0; py < H; py++)
             for (int px = 0; px < W; px++) {
                 size_t i = (size_t)py * W + px;
                 Taps t;
                 warp_taps(&t, px, py, fxp[i], fyp[i], H, W);
-                y[i] = (1.0f - t.wy) * ((1.0f - t.wx) * tap(x, &t, W, 0, 0) + t.wx * tap(x, &t, W, 1, 0)) +
-                       t.wy * ((1.0f - t.wx) * tap(x, &t, W, 0, 1) + t.wx * tap(x, &t, W, 1, 1));
+                taps[i] = (WarpTap){ t.y0 * W + t.x0, t.wx, t.wy, t.vx1, t.vy1 };
             }
+        /* each channel: the same expression as the taps' bilinear sum in place */
+#pragma omp parallel for num_threads(nn->threads) schedule(static)
+        for (int c = 0; c < C; c++) {
+            const float *x = inp + ((size_t)b * C + c) * hw;
+            float *y = out + ((size_t)b * C + c) * hw;
+            for (size_t i = 0; i < hw; i++) {
+                const WarpTap *t = &taps[i];
+                const float *p = x + t->i;
+                float a = p[0], bx = t->vx1 ? p[1] : 0.0f, cy = t->vy1 ? p[W] : 0.0f;
+                float d = t->vx1 && t->vy1 ? p[W + 1] : 0.0f;
+                y[i] = (1.0f - t->wy) * ((1.0f - t->wx) * a + t->wx * bx) + t->wy * ((1.0f - t->wx) * cy + t->wx * d);
+            }
+        }
     }
 }
 
