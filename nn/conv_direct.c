@@ -58,7 +58,8 @@ enum {
     WMR = 6, WNJ = 4,    /* weight-gradient kernels: output channels x weights per call */
     WCHUNK = 8192,       /* and positions per call, at most */
     TNJ = 6, TMV = 4,    /* transposed weight-gradient kernels: weights x 16-channel vectors per call */
-    TL1 = 8192           /* floats of transposed dout per call, about */
+    TL1 = 8192,          /* floats of transposed dout per call, about */
+    TMAX = 1 << 24       /* floats of the transposed dout, at most (larger: the lanes kernels) */
 };
 
 typedef struct Direct {
@@ -744,7 +745,7 @@ static void transpose_dout(NvcNn *nn, float *dt, const float *dout, const Direct
     }
 }
 
-/* The weight gradient of output channels [m0, m1) (up to TCH, m0 a multiple
+/* The weight gradient of output channels [m0, m1) (up to 16 TMV, m0 a multiple
  * of 16) of group g against input channels [c0, c1), vectorized over the
  * output channels of their block dt of the transposed dout: each weight is
  * a chain of fused multiply-adds over a band's valid positions in order; the
@@ -797,9 +798,11 @@ void nvc_conv2d_direct_backward_weight(NvcNn *nn, const float *dout, const float
      * channels for that, its input channels split into ncs ranges */
     const int want = (2 * nn->threads + groups - 1) / groups;
     /* vectorized over the output channels where that fills at least two vectors
-     * per block (measured: slower at 16, 24 and 48 channels than the lanes) */
-    if (d.cout_g >= 64 || d.cout_g % 32 == 0) {
-        /* blocks of up to TCH output channels, as even as 16-channel vectors allow */
+     * per block (measured: slower at 16, 24 and 48 channels than the lanes) and
+     * the transposed dout stays within TMAX floats (64 MiB) */
+    if ((d.cout_g >= 64 || d.cout_g % 32 == 0) &&
+        (size_t)B * groups * d.howo * ((d.cout_g + 15) / 16 * 16) <= TMAX) {
+        /* blocks of up to 16 TMV output channels, as even as 16-channel vectors allow */
         const int nvt = (d.cout_g + 15) / 16, nmb = (nvt + TMV - 1) / TMV;
         const int ncs = NVC_MIN(d.cin_g, (want + nmb - 1) / nmb), cimax = (d.cin_g + ncs - 1) / ncs;
         const int lda = 16 * ((nvt + nmb - 1) / nmb);
