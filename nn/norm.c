@@ -31,19 +31,24 @@ void nvc_layernorm_forward(NvcNn *nn, float *out, float *mean, float *rstd, cons
         memset(s, 0, sizeof(s));
         memset(v, 0, sizeof(v));
         for (int c = 0; c < C; c++)
+            #pragma omp simd
             for (int i = 0; i < n; i++)
                 s[i] += x[(size_t)c * HW + i];
+        #pragma omp simd
         for (int i = 0; i < n; i++)
             mu[i] = s[i] / (float)C;
         for (int c = 0; c < C; c++)
+            #pragma omp simd
             for (int i = 0; i < n; i++) {
                 float d = x[(size_t)c * HW + i] - mu[i];
                 v[i] += d * d;
             }
+        #pragma omp simd
         for (int i = 0; i < n; i++)
             rs[i] = 1.0f / sqrtf(v[i] / (float)C + eps);
         for (int c = 0; c < C; c++) {
             float w = weight ? weight[c] : 1.0f, bb = bias ? bias[c] : 0.0f;
+            #pragma omp simd
             for (int i = 0; i < n; i++)
                 y[(size_t)c * HW + i] = (x[(size_t)c * HW + i] - mu[i]) * rs[i] * w + bb;
         }
@@ -66,16 +71,19 @@ static void ln_backward_input(NvcNn *nn, const float *dout, const float *inp, co
         memset(m2, 0, sizeof(m2));
         for (int c = 0; c < C; c++) {
             float w = weight ? weight[c] : 1.0f;
+            #pragma omp simd
             for (int i = 0; i < n; i++) {
                 float dn = dy[(size_t)c * HW + i] * w, xh = (x[(size_t)c * HW + i] - mu[i]) * rs[i];
                 m1[i] += dn;
                 m2[i] += dn * xh;
             }
         }
+        #pragma omp simd
         for (int i = 0; i < n; i++)
             m1[i] /= (float)C, m2[i] /= (float)C;
         for (int c = 0; c < C; c++) {
             float w = weight ? weight[c] : 1.0f;
+            #pragma omp simd
             for (int i = 0; i < n; i++) {
                 float dn = dy[(size_t)c * HW + i] * w, xh = (x[(size_t)c * HW + i] - mu[i]) * rs[i];
                 dx[(size_t)c * HW + i] += rs[i] * (dn - m1[i] - xh * m2[i]);
@@ -97,15 +105,26 @@ void nvc_layernorm_backward(NvcNn *nn, const float *dout, const float *inp, cons
         return;
 #pragma omp parallel for num_threads(nn->threads) schedule(static)
     for (int c = 0; c < C; c++) {
-        double sw = 0.0, sb = 0.0;
+        /* 8 running sums (positions mod 8: one vector of doubles), then a fixed tree */
+        double sw8[8] = { 0 }, sb8[8] = { 0 };
         for (int b = 0; b < B; b++) {
             const float *x = inp + ((size_t)b * C + c) * HW, *dy = dout + ((size_t)b * C + c) * HW;
             const float *mu = mean + (size_t)b * HW, *rs = rstd + (size_t)b * HW;
-            for (int i = 0; i < HW; i++) {
-                sw += (double)dy[i] * ((x[i] - mu[i]) * rs[i]);
-                sb += dy[i];
+            int i = 0;
+            for (; i + 8 <= HW; i += 8)
+                for (int l = 0; l < 8; l++) {
+                    sw8[l] += (double)dy[i + l] * ((x[i + l] - mu[i + l]) * rs[i + l]);
+                    sb8[l] += dy[i + l];
+                }
+            for (int l = 0; i < HW; i++, l++) {
+                sw8[l] += (double)dy[i] * ((x[i] - mu[i]) * rs[i]);
+                sb8[l] += dy[i];
             }
         }
+        for (int w = 4; w; w /= 2)
+            for (int l = 0; l < w; l++)
+                sw8[l] += sw8[l + w], sb8[l] += sb8[l + w];
+        const double sw = sw8[0], sb = sb8[0];
         if (dweight)
             dweight[c] += (float)sw;
         if (dbias)
