@@ -60,26 +60,45 @@ static void half(const float *in, int w, int h, float *out)
 /* Box sums over (2r+1)^2 windows with replicated borders (tmp: w * h). */
 static void box(const float *in, int w, int h, int r, float *out, float *tmp)
 {
+    /* each sum from 0 over the taps in order (clamped at the edges); the
+     * rows' interiors and the vertical pass run over x in vectors */
     for (int y = 0; y < h; y++) {
         const float *row = in + (size_t)y * w;
+        float *t = tmp + (size_t)y * w;
+        const int x0 = r < w ? r : w, x1 = w - r > x0 ? w - r : x0;
         for (int x = 0; x < w; x++) {
+            if (x == x0)
+                x = x1;
+            if (x >= w)
+                break;
             float s = 0;
             for (int k = -r; k <= r; k++) {
                 int xx = x + k < 0 ? 0 : x + k >= w ? w - 1 : x + k;
                 s += row[xx];
             }
-            tmp[(size_t)y * w + x] = s;
+            t[x] = s;
+        }
+#pragma omp simd
+        for (int x = x0; x < x1; x++)
+            t[x] = 0;
+        for (int k = -r; k <= r; k++)
+#pragma omp simd
+            for (int x = x0; x < x1; x++)
+                t[x] += row[x + k];
+    }
+    for (int y = 0; y < h; y++) {
+        float *o = out + (size_t)y * w;
+#pragma omp simd
+        for (int x = 0; x < w; x++)
+            o[x] = 0;
+        for (int k = -r; k <= r; k++) {
+            const int yy = y + k < 0 ? 0 : y + k >= h ? h - 1 : y + k;
+            const float *t = tmp + (size_t)yy * w;
+#pragma omp simd
+            for (int x = 0; x < w; x++)
+                o[x] += t[x];
         }
     }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float s = 0;
-            for (int k = -r; k <= r; k++) {
-                int yy = y + k < 0 ? 0 : y + k >= h ? h - 1 : y + k;
-                s += tmp[(size_t)yy * w + x];
-            }
-            out[(size_t)y * w + x] = s;
-        }
 }
 
 /* Work areas of one level: warped image, 5 products, 5 sums, box temp. */
