@@ -47,6 +47,12 @@ void nvc_sgemm_builtin(int transa, int transb, int M, int N, int K, float alpha,
 void nvc_sgemm_parallel(NvcNn *nn, int transa, int transb, int M, int N, int K, float alpha, const float *A,
                         int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* PixelShuffle by output rows (resample.c): columns [c0, c0 + L) of output
+ * row oy of one channel from (gather) or back onto (scatter, +=) its s * s
+ * input planes x, hw floats apart; c0 and L multiples of s. */
+void nvc_ps_gather_row(float *t, const float *x, size_t hw, int W, int s, int oy, int c0, int L);
+void nvc_ps_scatter_add_row(float *x, const float *g, size_t hw, int W, int s, int oy, int c0, int L);
+
 /* Make the BLAS library single-threaded (once per process). */
 void nvc_sgemm_init(void);
 

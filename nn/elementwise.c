@@ -152,44 +152,6 @@ void nvc_silu_backward(NvcNn *nn, const float *dout, const float *inp, float *di
 
 /* ---- PixelShuffle and an activation in one pass ------------------------------------ */
 
-/* Columns [c0, c0 + L) of output row i (mod s) y (div s) of one channel: the
- * s input planes x (hw apart) interleaved into t; c0 and L multiples of s. */
-NVC_VEC_CLONES static void ps_gather(float *t, const float *x, size_t hw, int W, int s, int i, int y, int c0, int L)
-{
-    const float *r = x + (size_t)i * s * hw + (size_t)y * W + c0 / s;
-    if (s == 2) {
-        const float *r1 = r + hw;
-#pragma omp simd
-        for (int c = 0; c < L / 2; c++) {
-            t[2 * c] = r[c];
-            t[2 * c + 1] = r1[c];
-        }
-        return;
-    }
-    for (int j = 0; j < s; j++, r += hw)
-        for (int c = 0; c < L / s; c++)
-            t[c * s + j] = r[c];
-}
-
-/* dx planes += g scattered back (the inverse of ps_gather) */
-NVC_VEC_CLONES static void ps_scatter_add(float *x, const float *g, size_t hw, int W, int s, int i, int y, int c0,
-                                          int L)
-{
-    float *r = x + (size_t)i * s * hw + (size_t)y * W + c0 / s;
-    if (s == 2) {
-        float *r1 = r + hw;
-#pragma omp simd
-        for (int c = 0; c < L / 2; c++) {
-            r[c] += g[2 * c];
-            r1[c] += g[2 * c + 1];
-        }
-        return;
-    }
-    for (int j = 0; j < s; j++, r += hw)
-        for (int c = 0; c < L / s; c++)
-            r[c] += g[c * s + j];
-}
-
 static int psa_check(NvcNn *nn, int B, int C, int H, int W, int s, int act)
 {
     if (B > 0 && C > 0 && H > 0 && W > 0 && s > 0 && s <= 64 && (act == NVC_ACT_GELU || act == NVC_ACT_SILU))
@@ -215,7 +177,7 @@ void nvc_pixel_shuffle_act_forward(NvcNn *nn, float *out, const float *inp, int 
         const float *x = inp + (size_t)ch * s * s * hw;
         for (int c0 = 0; c0 < Wo; c0 += step) {
             const int L = NVC_MIN(step, Wo - c0);
-            ps_gather(t, x, hw, W, s, oy % s, oy / s, c0, L);
+            nvc_ps_gather_row(t, x, hw, W, s, oy, c0, L);
             k(out + (size_t)u * Wo + c0, t, NULL, 0.0f, (size_t)L);
         }
     }
@@ -236,10 +198,10 @@ void nvc_pixel_shuffle_act_backward(NvcNn *nn, const float *dout, const float *i
         const size_t off = (size_t)ch * s * s * hw;
         for (int c0 = 0; c0 < Wo; c0 += step) {
             const int L = NVC_MIN(step, Wo - c0);
-            ps_gather(t, inp + off, hw, W, s, oy % s, oy / s, c0, L);
+            nvc_ps_gather_row(t, inp + off, hw, W, s, oy, c0, L);
             memset(g, 0, (size_t)L * sizeof(float));
             k(g, dout + (size_t)u * Wo + c0, t, 0.0f, (size_t)L); /* g = dout act'(x): the bits of a zeroed d */
-            ps_scatter_add(dinp + off, g, hw, W, s, oy % s, oy / s, c0, L);
+            nvc_ps_scatter_add_row(dinp + off, g, hw, W, s, oy, c0, L);
         }
     }
 }

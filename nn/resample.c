@@ -22,23 +22,44 @@ static int check_dims(NvcNn *nn, const char *op, int B, int C, int H, int W, int
 
 /* ---- PixelShuffle -------------------------------------------------------------------- */
 
-/* s = 2: y[2 c + j] = x_j[c], one output row from 2 input rows (vectorized interleave) */
-NVC_VEC_CLONES static void ps2_row_forward(float *y, const float *x0, const float *x1, int W)
+/* Columns [c0, c0 + L) of output row oy of one channel: t[c s + j] = the
+ * input plane (oy mod s) s + j (hw apart from the next), row oy / s, column
+ * c0 / s + c; c0 and L multiples of s. s = 2 is a vectorized interleave. */
+NVC_VEC_CLONES void nvc_ps_gather_row(float *t, const float *x, size_t hw, int W, int s, int oy, int c0,
+                                      int L)
 {
+    const float *r = x + (size_t)(oy % s) * s * hw + (size_t)(oy / s) * W + c0 / s;
+    if (s == 2) {
+        const float *r1 = r + hw;
 #pragma omp simd
-    for (int c = 0; c < W; c++) {
-        y[2 * c] = x0[c];
-        y[2 * c + 1] = x1[c];
+        for (int c = 0; c < L / 2; c++) {
+            t[2 * c] = r[c];
+            t[2 * c + 1] = r1[c];
+        }
+        return;
     }
+    for (int j = 0; j < s; j++, r += hw)
+        for (int c = 0; c < L / s; c++)
+            t[c * s + j] = r[c];
 }
 
-NVC_VEC_CLONES static void ps2_row_backward(const float *y, float *x0, float *x1, int W)
+/* The inverse: the input planes x += g scattered back */
+NVC_VEC_CLONES void nvc_ps_scatter_add_row(float *x, const float *g, size_t hw, int W, int s, int oy, int c0,
+                                           int L)
 {
+    float *r = x + (size_t)(oy % s) * s * hw + (size_t)(oy / s) * W + c0 / s;
+    if (s == 2) {
+        float *r1 = r + hw;
 #pragma omp simd
-    for (int c = 0; c < W; c++) {
-        x0[c] += y[2 * c];
-        x1[c] += y[2 * c + 1];
+        for (int c = 0; c < L / 2; c++) {
+            r[c] += g[2 * c];
+            r1[c] += g[2 * c + 1];
+        }
+        return;
     }
+    for (int j = 0; j < s; j++, r += hw)
+        for (int c = 0; c < L / s; c++)
+            r[c] += g[c * s + j];
 }
 
 void nvc_pixel_shuffle_forward(NvcNn *nn, float *out, const float *inp, int B, int C, int H, int W, int s)
@@ -46,29 +67,12 @@ void nvc_pixel_shuffle_forward(NvcNn *nn, float *out, const float *inp, int B, i
     if (check_dims(nn, "pixel_shuffle", B, C, H, W, s))
         return;
     const int Wo = W * s;
+    const size_t hw = (size_t)H * W;
 #pragma omp parallel for num_threads(nn->threads) schedule(static)
-    for (int u = 0; u < B * C; u++) {
-        float *y = out + (size_t)u * H * s * Wo;
-        const float *x = inp + (size_t)u * s * s * H * W;
-        const size_t hw = (size_t)H * W;
-        if (s == 2) {
-            for (int r = 0; r < 2 * H; r++) {
-                const float *xr = x + (size_t)(r & 1) * 2 * hw + (size_t)(r >> 1) * W;
-                ps2_row_forward(y + (size_t)r * Wo, xr, xr + hw, W);
-            }
-            continue;
-        }
-        for (int i = 0; i < s; i++)
-            for (int j = 0; j < s; j++) {
-                const float *xp = x + (size_t)(i * s + j) * hw;
-                for (int r = 0; r < H; r++) {
-                    float *yr = y + (size_t)(r * s + i) * Wo + j;
-                    const float *xr = xp + (size_t)r * W;
-                    for (int c = 0; c < W; c++)
-                        yr[c * s] = xr[c];
-                }
-            }
-    }
+    for (int u = 0; u < B * C; u++)
+        for (int oy = 0; oy < H * s; oy++)
+            nvc_ps_gather_row(out + ((size_t)u * H * s + oy) * Wo, inp + (size_t)u * s * s * hw, hw, W, s, oy, 0,
+                              Wo);
 }
 
 void nvc_pixel_shuffle_backward(NvcNn *nn, const float *dout, float *dinp, int B, int C, int H, int W, int s)
@@ -76,29 +80,12 @@ void nvc_pixel_shuffle_backward(NvcNn *nn, const float *dout, float *dinp, int B
     if (check_dims(nn, "pixel_shuffle", B, C, H, W, s))
         return;
     const int Wo = W * s;
+    const size_t hw = (size_t)H * W;
 #pragma omp parallel for num_threads(nn->threads) schedule(static)
-    for (int u = 0; u < B * C; u++) {
-        const float *dy = dout + (size_t)u * H * s * Wo;
-        float *dx = dinp + (size_t)u * s * s * H * W;
-        const size_t hw = (size_t)H * W;
-        if (s == 2) {
-            for (int r = 0; r < 2 * H; r++) {
-                float *xr = dx + (size_t)(r & 1) * 2 * hw + (size_t)(r >> 1) * W;
-                ps2_row_backward(dy + (size_t)r * Wo, xr, xr + hw, W);
-            }
-            continue;
-        }
-        for (int i = 0; i < s; i++)
-            for (int j = 0; j < s; j++) {
-                float *xp = dx + (size_t)(i * s + j) * hw;
-                for (int r = 0; r < H; r++) {
-                    const float *yr = dy + (size_t)(r * s + i) * Wo + j;
-                    float *xr = xp + (size_t)r * W;
-                    for (int c = 0; c < W; c++)
-                        xr[c] += yr[c * s];
-                }
-            }
-    }
+    for (int u = 0; u < B * C; u++)
+        for (int oy = 0; oy < H * s; oy++)
+            nvc_ps_scatter_add_row(dinp + (size_t)u * s * s * hw, dout + ((size_t)u * H * s + oy) * Wo, hw, W, s, oy, 0,
+                                   Wo);
 }
 
 /* ---- bilinear upsampling, align_corners=False ---------------------------------------------- */
