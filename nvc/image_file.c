@@ -196,8 +196,8 @@ static int read_vq(NvcImgModelFile *f, NvcByteReader *br)
     return 0;
 }
 
-int nvc_img_file_read_head(NvcByteReader *br, const char *magic, unsigned version, const char *what, char *name,
-                           uint64_t *step, const NvcLogger *lg)
+int nvc_img_file_read_head_v(NvcByteReader *br, const char *magic, unsigned version, const char *what, char *name,
+                             uint64_t *step, unsigned *file_version, const NvcLogger *lg)
 {
     const uint8_t *m = nvc_br_bytes(br, 8);
     if (!m || memcmp(m, magic, 8))
@@ -212,7 +212,15 @@ int nvc_img_file_read_head(NvcByteReader *br, const char *magic, unsigned versio
         return NVC_ERR_CORRUPT;
     memcpy(name, n, nl);
     *step = nvc_br_u64(br);
+    if (file_version)
+        *file_version = v;
     return 0;
+}
+
+int nvc_img_file_read_head(NvcByteReader *br, const char *magic, unsigned version, const char *what, char *name,
+                           uint64_t *step, const NvcLogger *lg)
+{
+    return nvc_img_file_read_head_v(br, magic, version, what, name, step, NULL, lg);
 }
 
 static int parse_body(void *fp, NvcByteReader *br, const NvcLogger *lg)

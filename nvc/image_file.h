@@ -64,6 +64,9 @@ void nvc_img_file_write_head(NvcByteWriter *bw, const char *magic, unsigned vers
  * name; what names the file in errors ("image model"). */
 int nvc_img_file_read_head(NvcByteReader *br, const char *magic, unsigned version, const char *what, char *name,
                            uint64_t *step, const NvcLogger *lg);
+/* The same, also giving the file's version (1 .. version). */
+int nvc_img_file_read_head_v(NvcByteReader *br, const char *magic, unsigned version, const char *what, char *name,
+                             uint64_t *step, unsigned *file_version, const NvcLogger *lg);
 
 /* The tensor list: count, then name, shape and float data of each. Read:
  * *t and *nt hold what was read so far also on an error (free them with

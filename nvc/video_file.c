@@ -59,11 +59,14 @@ int nvc_vid_file_write(NvcVidModelFile *f, NvcByteWriter *bw)
 {
     NvcVidConfig *c = &f->cfg;
     const size_t start = bw->sz;
-    nvc_img_file_write_head(bw, NVC_VID_FILE_MAGIC, NVC_VID_FILE_VERSION, f->name, f->step);
+    /* a model without blend keeps version 1 (the same bytes as before version 2) */
+    nvc_img_file_write_head(bw, NVC_VID_FILE_MAGIC, c->blend ? 2 : 1, f->name, f->step);
     int *v[NCFG];
     cfg_fields(c, v);
     for (int i = 0; i < NCFG; i++)
         nvc_bw_u16(bw, (unsigned)*v[i]);
+    if (c->blend)
+        nvc_bw_u16(bw, 1);
     nvc_bw_u32(bw, nvc_img_file_f32_bits(c->lambda_min));
     nvc_bw_u32(bw, nvc_img_file_f32_bits(c->lambda_max));
     nvc_img_file_write_tensors(bw, f->t, f->nt);
@@ -107,8 +110,9 @@ static int read_int(NvcVidInt *vi, int M, int Cz, int P, NvcByteReader *br)
 static int parse_body(void *fp, NvcByteReader *br, const NvcLogger *lg)
 {
     NvcVidModelFile *f = fp;
-    int ret = nvc_img_file_read_head(br, NVC_VID_FILE_MAGIC, NVC_VID_FILE_VERSION, "video model", f->name, &f->step,
-                                     lg);
+    unsigned version = 0;
+    int ret = nvc_img_file_read_head_v(br, NVC_VID_FILE_MAGIC, NVC_VID_FILE_VERSION, "video model", f->name,
+                                       &f->step, &version, lg);
     if (ret < 0)
         return ret;
     NvcVidConfig *c = &f->cfg;
@@ -116,6 +120,13 @@ static int parse_body(void *fp, NvcByteReader *br, const NvcLogger *lg)
     cfg_fields(c, v);
     for (int i = 0; i < NCFG; i++)
         *v[i] = nvc_br_u16(br);
+    c->blend = 0;
+    if (version >= 2) {
+        const unsigned flags = nvc_br_u16(br);
+        if (flags & ~1u)
+            return NVC_ERR_CORRUPT;
+        c->blend = (int)(flags & 1);
+    }
     c->lambda_min = nvc_img_file_bits_f32(nvc_br_u32(br));
     c->lambda_max = nvc_img_file_bits_f32(nvc_br_u32(br));
     if (br->error || nvc_vid_config_check(c, lg) < 0)

@@ -17,7 +17,7 @@
 #include "nvc/video_model.h"
 
 #define NVC_VID_FILE_MAGIC "NVCVIDM1"
-#define NVC_VID_FILE_VERSION 1
+#define NVC_VID_FILE_VERSION 2 /* 2: u16 flags after the widths (bit 0: blend); 1: none */
 #define NVC_VID_NAME_MAX 63
 
 typedef struct NvcVidModelFile {

@@ -24,6 +24,7 @@ void nvc_vid_config_default(NvcVidConfig *c)
     c->cm = 32, c->Mm = 32, c->Czm = 32, c->Pm = 64;
     c->lambda_min = 0.0015f;
     c->lambda_max = 0.12f;
+    c->blend = 1;
 }
 
 int nvc_vid_config_check(const NvcVidConfig *c, const NvcLogger *logger)
@@ -34,6 +35,8 @@ int nvc_vid_config_check(const NvcVidConfig *c, const NvcLogger *logger)
             return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: widths must be in 2..1024");
     if (c->M < 4 || c->M > 1024 || c->M % 4 || c->Mm < 4 || c->Mm > 1024 || c->Mm % 4)
         return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: latent channels must be multiples of 4");
+    if (c->blend != 0 && c->blend != 1)
+        return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: blend must be 0 or 1");
     if (!(c->lambda_min > 0 && c->lambda_max >= c->lambda_min))
         return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: bad lambda range");
     return 0;
@@ -99,6 +102,8 @@ void nvc_vid_params(NvcArena *a, NvcVidParams *p, const NvcVidConfig *c)
     conv_param(a, &p->cd_ps, 4 * c->g1, c->g2, 1, "dec.ps", 0);
     conv_param(a, &p->cd_feat, c->g1, 2 * c->g1, 3, "dec.feat", 0);
     conv_param(a, &p->cd_out, 3, c->g1, 3, "dec.out", 0);
+    if (c->blend)
+        conv_param(a, &p->cd_mask, 3, c->g1, 3, "dec.mask", 0);
 }
 
 /* Host-side adjustments of the seeded initialisation: scalers spanning a
@@ -122,8 +127,12 @@ static void init_host_params(const NvcVidConfig *c, const NvcArena *layout, floa
     nvc_vid_prior_init_host(&p.yp, c->M);
     for (int j = 0; j < 8; j++)
         p.md_out.b[j] = 0.0f;
+    /* blend: start from 0.88 of the motion-compensated reference plus a
+     * residual around zero; otherwise from mid-grey pictures */
     for (int j = 0; j < 3; j++)
-        p.cd_out.b[j] = 0.5f;
+        p.cd_out.b[j] = c->blend ? 0.0f : 0.5f;
+    for (int j = 0; j < 3 && c->blend; j++)
+        p.cd_mask.b[j] = 2.0f;
 }
 
 /* ---- a change of units of the residual latent ---------------------------------------- */
@@ -333,6 +342,15 @@ static void coder_acts(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t
     f->dps = ACT(SH(c->g1, 1), "f%d.dps", t);
     f->dfin = ACT(SH(2 * c->g1, 1), "f%d.dfin", t);
     f->dfc = m->train < 0 ? f->feat : ACT(SH(c->g1, 1), "f%d.dfc", t);
+    if (c->blend) {
+        f->xo = ACT(SH(3, 1), "f%d.xo", t);
+        f->pred = ACT(SH(3, 1), "f%d.pred", t);
+        f->mkc = ACT(SH(3, 1), "f%d.mkc", t);
+        f->mk = ACT(SH(3, 1), "f%d.mk", t);
+        f->mp = ACT(SH(3, 1), "f%d.mp", t);
+    } else {
+        f->xo = f->xhat;
+    }
     scope_close(ar, m, mark);
 }
 
@@ -766,6 +784,42 @@ static void contexts_bwd(NvcVidModel *m, NvcNn *nn, const NvcVidFrame *f, const 
         conv_bwd(nn, d->fref, f->xref, &p->adapt, d->xref, &g->adapt, B, 3, H, W, c->g1, 3, 1);
 }
 
+/* The picture from the decoded feature: x_hat = cd_out(feat), or with blend
+ * cd_out(feat) + sigmoid(cd_mask(feat)) * warp(xref, v_hat). */
+static void output_fwd(const NvcVidModel *m, NvcNn *nn, NvcVidFrame *f, const float *xref, int B)
+{
+    const NvcNnOps *op = nn->ops;
+    const NvcVidConfig *c = &m->cfg;
+    const NvcVidParams *p = &m->p;
+    const int H = m->H, W = m->W;
+    const size_t n = (size_t)B * 3 * H * W;
+    conv_fwd(nn, f->xo, f->feat, &p->cd_out, B, c->g1, H, W, 3, 3, 1);
+    if (!c->blend)
+        return;
+    op->warp_forward(nn, f->pred, xref, f->vhat, B, 3, H, W);
+    conv_fwd(nn, f->mkc, f->feat, &p->cd_mask, B, c->g1, H, W, 3, 3, 1);
+    op->sigmoid_forward(nn, f->mk, f->mkc, n);
+    op->mul_forward(nn, f->mp, f->mk, f->pred, n);
+    op->add_forward(nn, f->xhat, f->xo, f->mp, n);
+}
+
+static void output_bwd(const NvcVidModel *m, NvcNn *nn, const NvcVidFrame *f, const NvcVidFrame *d)
+{
+    const NvcNnOps *op = nn->ops;
+    const NvcVidConfig *c = &m->cfg;
+    const NvcVidParams *p = &m->p, *g = &m->g;
+    const int B = m->B, H = m->H, W = m->W;
+    const size_t n = (size_t)B * 3 * H * W;
+    if (c->blend) {
+        op->add_backward(nn, d->xhat, d->xo, d->mp, n);
+        op->mul_backward(nn, d->mp, f->mk, f->pred, d->mk, d->pred, n);
+        op->sigmoid_backward(nn, d->mk, f->mk, d->mkc, n);
+        conv_bwd(nn, d->mkc, f->feat, &p->cd_mask, d->feat, &g->cd_mask, B, c->g1, H, W, 3, 3, 1);
+        op->warp_backward(nn, d->pred, f->xref, f->vhat, d->xref, d->vhat, B, 3, H, W);
+    }
+    conv_bwd(nn, d->xo, f->feat, &p->cd_out, d->feat, &g->cd_out, B, c->g1, H, W, 3, 3, 1);
+}
+
 static void coder_fwd(NvcVidModel *m, NvcNn *nn, NvcVidFrame *f, int train, uint64_t seed)
 {
     const NvcNnOps *op = nn->ops;
@@ -795,7 +849,7 @@ static void coder_fwd(NvcVidModel *m, NvcNn *nn, NvcVidFrame *f, int train, uint
     op->pixel_shuffle_forward(nn, f->dps, f->dps_c, B, c->g1, H / 2, W / 2, 2);
     op->concat_forward(nn, f->dfin, f->dps, f->ctx[0], B, c->g1, c->g1, H * W);
     conv_act(nn, f->dfc, f->feat, f->dfin, &p->cd_feat, B, 2 * c->g1, H, W, c->g1, 3, 1);
-    conv_fwd(nn, f->xhat, f->feat, &p->cd_out, B, c->g1, H, W, 3, 3, 1);
+    output_fwd(m, nn, f, f->xref, B);
 }
 
 static void coder_bwd(NvcVidModel *m, NvcNn *nn, const NvcVidFrame *f, const NvcVidFrame *d, float dbits)
@@ -804,7 +858,7 @@ static void coder_bwd(NvcVidModel *m, NvcNn *nn, const NvcVidFrame *f, const Nvc
     const NvcVidConfig *c = &m->cfg;
     const NvcVidParams *p = &m->p, *g = &m->g;
     const int B = m->B, H = m->H, W = m->W;
-    conv_bwd(nn, d->xhat, f->feat, &p->cd_out, d->feat, &g->cd_out, B, c->g1, H, W, 3, 3, 1);
+    output_bwd(m, nn, f, d);
     conv_act_bwd(nn, d->feat, f->dfc, d->dfc, f->dfin, d->dfin, &p->cd_feat, &g->cd_feat, B, 2 * c->g1, H, W, c->g1,
                  3, 1);
     op->concat_backward(nn, d->dfin, d->dps, d->ctx[0], B, c->g1, c->g1, H * W);
@@ -989,6 +1043,8 @@ void nvc_vid_macs(const NvcVidConfig *c, double *enc, double *dec)
     for (int i = 0; i < 3; i++)
         cdec += cb[i][2] * (8 * cb[i][1] * cb[i][0] + 36 * cb[i][1] * cb[i][1]);
     cdec += 2 * g4 * g4 * 9 / 16 + 2 * g2 * g2 * 9 / 4 + g2 * 4 * g1 / 4 + 2 * g1 * g1 * 9 + g1 * 3 * 9;
+    if (c->blend)
+        cdec += g1 * 3 * 9;
     double prior = (nvc_vid_prior_macs(c->Mm, c->Czm, c->Pm) + nvc_vid_prior_macs(c->M, c->Cz, c->P)) / 256.0;
     *dec = mvdec + ctx + cdec + prior;
     *enc = *dec + mvenc + cenc;
@@ -1088,7 +1144,7 @@ int nvc_vid_infer_residual_synthesis(NvcVidModel *m, NvcNn *nn, const int64_t *y
     op->pixel_shuffle_forward(nn, f->dps, f->dps_c, 1, c->g1, H / 2, W / 2, 2);
     op->concat_forward(nn, f->dfin, f->dps, f->ctx[0], 1, c->g1, c->g1, H * W);
     conv_act(nn, f->dfc, f->feat, f->dfin, &p->cd_feat, 1, 2 * c->g1, H, W, c->g1, 3, 1);
-    conv_fwd(nn, f->xhat, f->feat, &p->cd_out, 1, c->g1, H, W, 3, 3, 1);
+    output_fwd(m, nn, f, m->s.x0, 1);
     return nvc_nn_error(nn);
 }
 

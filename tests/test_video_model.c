@@ -27,9 +27,12 @@
 
 #define S 64
 
+static int tiny_blend = 1; /* the architecture of tiny(): loop tests run both */
+
 static void tiny(NvcVidConfig *c, float lambda)
 {
     nvc_vid_config_default(c);
+    c->blend = tiny_blend;
     c->g1 = 4, c->g2 = 6, c->g4 = 8, c->g8 = 8, c->M = 8, c->Cz = 4, c->P = 8;
     c->cm = 4, c->Mm = 4, c->Czm = 4, c->Pm = 8;
     if (lambda > 0)
@@ -145,11 +148,21 @@ static void check_tensor(NvcVidModel *m, NvcNn *nn, const char *name, float rel)
     test_grad_check(&gm, name, rel, 4e-7);
 }
 
+/* Loop: _i = blend (the previous picture warped by the decoded flow under a
+ * learned mask; the mask and the motion decoder's gradient through that warp). */
 START_TEST(test_gradients_distortion)
 {
     NvcNn *nn;
     NvcVidConfig c;
+    tiny_blend = _i;
     NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 12, 50);
+    tiny_blend = 1;
+    ck_assert_int_eq(m->cfg.blend, _i);
+    if (_i) {
+        check_tensor(m, nn, "dec.mask.weight", 1e-2f);
+        check_tensor(m, nn, "dec.mask.bias", 1e-2f);
+        check_tensor(m, nn, "mv.dec.out.weight", 3e-2f);
+    }
     check_tensor(m, nn, "dec.out.weight", 1e-2f);
     check_tensor(m, nn, "dec.feat.weight", 1e-2f);
     check_tensor(m, nn, "dec.f2.weight", 1e-2f);
@@ -626,11 +639,14 @@ static uint8_t *read_all(const char *path, size_t *sz)
 /* Export: the model file parses back to the same bytes, keeps the float
  * transforms and drops the float priors, and damaged or truncated files are
  * rejected. */
+/* Loop: _i = blend; a model without it keeps file version 1. */
 START_TEST(test_export)
 {
     NvcNn *nn;
     NvcVidConfig c;
+    tiny_blend = _i;
     NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 0, 63);
+    tiny_blend = 1;
     NvcVidClipSet set = { 0 };
     NvcVidClipOptions o;
     nvc_vid_clip_options_default(&o);
@@ -652,12 +668,16 @@ START_TEST(test_export)
     ck_assert_str_eq(f.name, "tiny");
     ck_assert_uint_eq(f.step, 7);
     ck_assert_int_eq(f.cfg.M, c.M);
-    int has_dec = 0;
+    ck_assert_int_eq(f.cfg.blend, _i);
+    ck_assert_int_eq(buf[8] << 8 | buf[9], 1 + _i);
+    int has_dec = 0, has_mask = 0;
     for (int i = 0; i < f.nt; i++) {
         ck_assert(strncmp(f.t[i].name, "y.ctx", 5) && strncmp(f.t[i].name, "mv.hs", 5));
         has_dec |= !strcmp(f.t[i].name, "dec.out.weight") || !strcmp(f.t[i].name, "y.ha.0.weight");
+        has_mask |= !strcmp(f.t[i].name, "dec.mask.weight");
     }
     ck_assert(has_dec);
+    ck_assert_int_eq(has_mask, _i);
     NvcByteWriter bw = { 0 };
     ck_assert_int_eq(nvc_vid_file_write(&f, &bw), 0);
     ck_assert_uint_eq(bw.sz, sz);
@@ -680,7 +700,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("video_model");
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, test_flow);
-    tcase_add_test(tc, test_gradients_distortion);
+    tcase_add_loop_test(tc, test_gradients_distortion, 0, 2);
     tcase_add_test(tc, test_gradients_refresh);
     tcase_add_test(tc, test_gradients_rate);
     tcase_add_test(tc, test_y_noise);
@@ -688,7 +708,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_forward_is_pure);
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);
-    tcase_add_test(tc, test_export);
+    tcase_add_loop_test(tc, test_export, 0, 2);
     tcase_add_test(tc, test_p_frame_loop);
     tcase_add_test(tc, test_learn);
     suite_add_tcase(s, tc);

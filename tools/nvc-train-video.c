@@ -64,6 +64,8 @@ static void usage(FILE *f)
             "      --y-weight W       weight of the residual bits in the training loss (default 1)\n"
             "      --y-init-scale K   a new model's residual latent starts K times larger (default 32; 1: the\n"
             "                         seeded initialisation, whose latent rounds away; video-v1 used 1)\n"
+            "      --blend 0|1        a new model's output blends in the motion-compensated previous frame\n"
+            "                         under a learned mask (default 1; 0: the architecture of video-v1..v3)\n"
             "      --y-noise          the residual latent reaches the decoder as y + uniform noise instead\n"
             "                         of rounded (straight through), so a small latent still carries its\n"
             "                         signal (an experiment: it did not speed up the probes of nvc/VIDEO.md)\n"
@@ -84,7 +86,7 @@ static void usage(FILE *f)
 }
 
 enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
-       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT, O_REFRESH };
+       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT, O_REFRESH, O_BLEND };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
@@ -94,7 +96,7 @@ static const struct option video_longopts[] = {
     { "intra", required_argument, NULL, O_INTRA }, { "me", required_argument, NULL, O_ME },
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { "mv-weight", required_argument, NULL, O_MVWEIGHT },
     { "y-weight", required_argument, NULL, O_YWEIGHT }, { "y-noise", no_argument, NULL, O_YNOISE },
-    { "y-init-scale", required_argument, NULL, O_YINIT },
+    { "y-init-scale", required_argument, NULL, O_YINIT }, { "blend", required_argument, NULL, O_BLEND },
     { NULL, 0, NULL, 0 },
 };
 
@@ -150,6 +152,7 @@ static int video_option(void *ctx, int c, const char *arg)
         break;
     case O_MVWEIGHT: o->mv_weight = positive(arg, "--mv-weight", 100); break;
     case O_YWEIGHT: o->y_weight = positive(arg, "--y-weight", 100); break;
+    case O_BLEND: o->cfg.blend = (int)tool_parse_int(arg, "--blend", 0, 1); break;
     case O_YINIT: o->y_init_scale = positive(arg, "--y-init-scale", 1000); break;
     case O_MAXFRAMES: o->load.max_frames = (int)tool_parse_int(arg, "--max-frames", 2, 100000); break;
     default: return 0;
@@ -183,8 +186,8 @@ static void cfg_body(FILE *f, const void *cfg, const void *opts)
     const NvcVidConfig *c = cfg;
     const VOptions *o = opts;
     const ToolTrainOptions *t = &o->t;
-    fprintf(f, "model=video\ng1=%d\ng2=%d\ng4=%d\ng8=%d\nM=%d\nCz=%d\nP=%d\ncm=%d\nMm=%d\nCzm=%d\nPm=%d\n", c->g1,
-            c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm);
+    fprintf(f, "model=video\ng1=%d\ng2=%d\ng4=%d\ng8=%d\nM=%d\nCz=%d\nP=%d\ncm=%d\nMm=%d\nCzm=%d\nPm=%d\nblend=%d\n",
+            c->g1, c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm, c->blend);
     fprintf(f,
             "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nrefresh=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
             "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\ny_init_scale=%g\nseed=%llu\n",
@@ -204,9 +207,15 @@ static int read_cfg(const char *ckpt, NvcVidConfig *c)
 {
     const ToolTrainCfgKey keys[] = { { "g1", &c->g1 }, { "g2", &c->g2 }, { "g4", &c->g4 }, { "g8", &c->g8 },
                                      { "M", &c->M }, { "Cz", &c->Cz }, { "P", &c->P }, { "cm", &c->cm },
-                                     { "Mm", &c->Mm }, { "Czm", &c->Czm }, { "Pm", &c->Pm } };
-    return tool_train_read_cfg(ckpt, keys, (int)(sizeof(keys) / sizeof(keys[0])), &c->lambda_min, &c->lambda_max,
-                               cfg_model, (void *)ckpt);
+                                     { "Mm", &c->Mm }, { "Czm", &c->Czm }, { "Pm", &c->Pm },
+                                     { "blend", &c->blend } };
+    const int blend = c->blend;
+    c->blend = 0; /* a side file without the key: a model from before blend */
+    const int found = tool_train_read_cfg(ckpt, keys, (int)(sizeof(keys) / sizeof(keys[0])), &c->lambda_min,
+                                          &c->lambda_max, cfg_model, (void *)ckpt);
+    if (!found)
+        c->blend = blend;
+    return found;
 }
 
 /* ---- training --------------------------------------------------------------------------- */
