@@ -24,7 +24,7 @@ void nvc_vid_config_default(NvcVidConfig *c)
     c->cm = 32, c->Mm = 32, c->Czm = 32, c->Pm = 64;
     c->lambda_min = 0.0015f;
     c->lambda_max = 0.12f;
-    c->blend = 1;
+    c->blend = 0; /* the shipped architecture; blend: an experiment (VIDEO.md 5) */
 }
 
 int nvc_vid_config_check(const NvcVidConfig *c, const NvcLogger *logger)

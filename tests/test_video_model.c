@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "codec/crc.h"
 #include "entropy/coder.h"
 #include "nvc/image_latent.h"
 
@@ -27,7 +28,7 @@
 
 #define S 64
 
-static int tiny_blend = 1; /* the architecture of tiny(): loop tests run both */
+static int tiny_blend = 0; /* the architecture of tiny(): loop tests run both */
 
 static void tiny(NvcVidConfig *c, float lambda)
 {
@@ -156,7 +157,7 @@ START_TEST(test_gradients_distortion)
     NvcVidConfig c;
     tiny_blend = _i;
     NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 12, 50);
-    tiny_blend = 1;
+    tiny_blend = 0;
     ck_assert_int_eq(m->cfg.blend, _i);
     if (_i) {
         check_tensor(m, nn, "dec.mask.weight", 1e-2f);
@@ -496,10 +497,12 @@ static void side_close(Side *sd)
     free(sd->yref);
 }
 
+/* Loop: _i = blend. */
 START_TEST(test_p_frame_loop)
 {
     NvcVidConfig c;
     tiny(&c, 0);
+    c.blend = _i;
     const int q = 40, h4 = S / 16, w4 = S / 16;
     const size_t nx = (size_t)3 * S * S, n = (size_t)S * S;
     float *x = malloc(sizeof(float) * 4 * nx);
@@ -646,7 +649,7 @@ START_TEST(test_export)
     NvcVidConfig c;
     tiny_blend = _i;
     NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 0, 63);
-    tiny_blend = 1;
+    tiny_blend = 0;
     NvcVidClipSet set = { 0 };
     NvcVidClipOptions o;
     nvc_vid_clip_options_default(&o);
@@ -685,6 +688,18 @@ START_TEST(test_export)
     nvc_bw_free(&bw);
     nvc_vid_file_free(&f);
     ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz - 9, NULL), NVC_ERR_CORRUPT);
+    if (_i) { /* an unknown flag under a valid CRC: refused */
+        const size_t flags = 8 + 2 + 1 + 4 + 8 + 11 * 2;
+        ck_assert_int_eq(buf[flags] << 8 | buf[flags + 1], 1);
+        for (int v = 3; v >= 1; v -= 2) { /* 3 refused; 1 (resealed the same way) parses */
+            buf[flags + 1] = (uint8_t)v;
+            const uint32_t crc = nvc_crc32(0, buf, sz - 4);
+            for (int k = 0; k < 4; k++)
+                buf[sz - 4 + k] = (uint8_t)(crc >> (24 - 8 * k));
+            ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), v == 3 ? NVC_ERR_CORRUPT : 0);
+        }
+        nvc_vid_file_free(&f);
+    }
     buf[sz / 2] ^= 0x10;
     ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), NVC_ERR_CORRUPT);
     free(buf);
@@ -709,7 +724,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);
     tcase_add_loop_test(tc, test_export, 0, 2);
-    tcase_add_test(tc, test_p_frame_loop);
+    tcase_add_loop_test(tc, test_p_frame_loop, 0, 2);
     tcase_add_test(tc, test_learn);
     suite_add_tcase(s, tc);
     return s;
