@@ -151,31 +151,45 @@ static void scale_outputs(NvcNn *nn, const NvcImgConv *c, int ci, int kk, int r0
     nn->ops->tensor_scale(nn, c->b + r0, a, (size_t)(r1 - r0));
 }
 
-int nvc_vid_scale_latent(NvcVidModel *m, NvcNn *nn, float k)
+/* A latent of L channels made by conv `enc` (ci inputs, 3x3), read by the
+ * decoder block `dec` (co outputs per phase), and its entropy model pp
+ * (hyper-latent Cz, prior width P): x k at the encoder, / k at every reader,
+ * the conditionals' centres x k and scale roots x sqrt(k). */
+static int scale_units(NvcNn *nn, const NvcImgConv *enc, int ci, const NvcVidRbuParams *dec, int co,
+                       const NvcVidPriorParams *pp, int L, int Cz, int P, float k)
 {
-    const NvcVidConfig *c = &m->cfg;
-    const NvcVidParams *p = &m->p;
-    const int M = c->M, P = c->P;
     const float r = sqrtf(k);
     if (!(k > 0))
         return NVC_ERR(EINVAL);
     /* the encoder's output */
-    scale_outputs(nn, &p->ce[3], c->g8, 9, 0, M, k);
+    scale_outputs(nn, enc, ci, 9, 0, L, k);
     /* its readers: the decoder, the hyper-analysis, the temporal prior's
      * previous latent, the spatial context steps' latent so far */
-    scale_inputs(nn, p->cd[0].up.w, 4 * c->g8, M, 1, 0, M, 1 / k);
-    scale_inputs(nn, p->cd[0].skip.w, 4 * c->g8, M, 1, 0, M, 1 / k);
-    scale_inputs(nn, p->yp.ha[0].w, c->Cz, M, 9, 0, M, 1 / k);
-    scale_inputs(nn, p->yp.fuse.w, P, P + M, 1, P, P + M, 1 / k);
+    scale_inputs(nn, dec->up.w, 4 * co, L, 1, 0, L, 1 / k);
+    scale_inputs(nn, dec->skip.w, 4 * co, L, 1, 0, L, 1 / k);
+    scale_inputs(nn, pp->ha[0].w, Cz, L, 9, 0, L, 1 / k);
+    scale_inputs(nn, pp->fuse.w, P, P + L, 1, P, P + L, 1 / k);
     /* the conditionals: centres x k, scale roots x sqrt(k) */
-    scale_outputs(nn, &p->yp.p0, P, 1, 0, M, k);
-    scale_outputs(nn, &p->yp.p0, P, 1, M, 2 * M, r);
+    scale_outputs(nn, &pp->p0, P, 1, 0, L, k);
+    scale_outputs(nn, &pp->p0, P, 1, L, 2 * L, r);
     for (int i = 0; i < 3; i++) {
-        scale_inputs(nn, p->yp.ctx[i].in.w, P, M + P, 1, 0, M, 1 / k);
-        scale_outputs(nn, &p->yp.ctx[i].out, P, 1, 0, M, k);
-        scale_outputs(nn, &p->yp.ctx[i].out, P, 1, M, 2 * M, r);
+        scale_inputs(nn, pp->ctx[i].in.w, P, L + P, 1, 0, L, 1 / k);
+        scale_outputs(nn, &pp->ctx[i].out, P, 1, 0, L, k);
+        scale_outputs(nn, &pp->ctx[i].out, P, 1, L, 2 * L, r);
     }
     return nvc_nn_error(nn);
+}
+
+int nvc_vid_scale_latent(NvcVidModel *m, NvcNn *nn, float k)
+{
+    const NvcVidConfig *c = &m->cfg;
+    return scale_units(nn, &m->p.ce[3], c->g8, &m->p.cd[0], c->g8, &m->p.yp, c->M, c->Cz, c->P, k);
+}
+
+int nvc_vid_scale_mv_latent(NvcVidModel *m, NvcNn *nn, float k)
+{
+    const NvcVidConfig *c = &m->cfg;
+    return scale_units(nn, &m->p.me[3], c->cm, &m->p.md[0], c->cm, &m->p.mvp, c->Mm, c->Czm, c->Pm, k);
 }
 
 /* ---- activations -------------------------------------------------------------------- */

@@ -146,6 +146,9 @@ size_t nvc_vid_memory(const NvcVidConfig *cfg, int B, int T, int H, int W, int t
  * of 1, so it would round to its centres and never carry a signal). Not for
  * a model with Adam moments (they are left as they are). */
 int nvc_vid_scale_latent(NvcVidModel *m, NvcNn *nn, float k);
+/* The same change of units for the motion latent (motion encoder's output,
+ * motion decoder, the motion entropy model). */
+int nvc_vid_scale_mv_latent(NvcVidModel *m, NvcNn *nn, float k);
 
 /* The chain: x0 (B, 3, H, W) and frames (T, B, 3, H, W), host floats in [0, 1]. */
 /* Frames t = 0, period, 2 period, ... of the chain refresh their feature

@@ -271,25 +271,32 @@ static void expect_scaled(const float *after, const float *before, size_t n, flo
     ck_assert_msg(ref > 1e-3 && err <= 1e-5 * ref, "%s: max error %g of %g", what, err, ref);
 }
 
+/* Loop: _i 0 the residual latent (nvc_vid_scale_latent), 1 the motion latent
+ * (nvc_vid_scale_mv_latent): the latent x 8, its hyper-latent and the rest
+ * of the analysis unchanged, the conditionals' centres x 8. */
 START_TEST(test_scale_latent)
 {
     NvcNn *nn;
     NvcVidConfig c;
     NvcVidModel *m = open_tiny(&nn, &c, 0, 2, 7, 44);
-    const int h = S / 16, hz = S / 64, M = c.M;
-    const size_t ny = (size_t)2 * M * h * h, nz = (size_t)2 * c.Cz * hz * hz;
+    const int h = S / 16, hz = S / 64, M = _i ? c.Mm : c.M, Cz = _i ? c.Czm : c.Cz;
+    const size_t ny = (size_t)2 * M * h * h, nz = (size_t)2 * Cz * hz * hz;
     float *y = malloc(sizeof(float) * ny), *z = malloc(sizeof(float) * nz), *ctr = malloc(sizeof(float) * 2 * ny);
+    NvcVidFrame *f = &m->f[0];
+    float *lat = _i ? f->me_c[3] : f->e_c[3];
+    NvcVidPriorActs *pa = _i ? &f->mvp : &f->yp;
+    int (*scale)(NvcVidModel *, NvcNn *, float) = _i ? nvc_vid_scale_mv_latent : nvc_vid_scale_latent;
     loss(m, nn);
-    memcpy(y, m->f[0].e_c[3], sizeof(float) * ny);
-    memcpy(z, m->f[0].yp.ha_c[2], sizeof(float) * nz);
-    memcpy(ctr, m->f[0].yp.prm[0], sizeof(float) * 2 * ny);
-    ck_assert_int_lt(nvc_vid_scale_latent(m, nn, 0.0f), 0);
-    ck_assert_int_eq(nvc_vid_scale_latent(m, nn, 8.0f), 0);
+    memcpy(y, lat, sizeof(float) * ny);
+    memcpy(z, pa->ha_c[2], sizeof(float) * nz);
+    memcpy(ctr, pa->prm[0], sizeof(float) * 2 * ny);
+    ck_assert_int_lt(scale(m, nn, 0.0f), 0);
+    ck_assert_int_eq(scale(m, nn, 8.0f), 0);
     loss(m, nn);
-    expect_scaled(m->f[0].e_c[3], y, ny, 8.0f, "latent");
-    expect_scaled(m->f[0].yp.ha_c[2], z, nz, 1.0f, "hyper-latent");
+    expect_scaled(lat, y, ny, 8.0f, "latent");
+    expect_scaled(pa->ha_c[2], z, nz, 1.0f, "hyper-latent");
     for (int b = 0; b < 2; b++)  /* (B, 2M, h, w): centres, then scale roots */
-        expect_scaled(m->f[0].yp.prm[0] + (size_t)b * 2 * M * h * h, ctr + (size_t)b * 2 * M * h * h,
+        expect_scaled(pa->prm[0] + (size_t)b * 2 * M * h * h, ctr + (size_t)b * 2 * M * h * h,
                       (size_t)M * h * h, 8.0f, "centres");
     free(y);
     free(z);
@@ -719,7 +726,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gradients_refresh);
     tcase_add_test(tc, test_gradients_rate);
     tcase_add_test(tc, test_y_noise);
-    tcase_add_test(tc, test_scale_latent);
+    tcase_add_loop_test(tc, test_scale_latent, 0, 2);
     tcase_add_test(tc, test_forward_is_pure);
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);

@@ -26,7 +26,7 @@ typedef struct VOptions {
     ToolTrainOptions t;
     NvcVidConfig cfg;
     int chain, refresh, intra_source, me_source, calib, eval, y_noise;
-    float mv_weight, y_weight, y_init_scale;
+    float mv_weight, y_weight, y_init_scale, mv_init_scale;
     NvcVidClipOptions load;
 } VOptions;
 
@@ -67,6 +67,7 @@ static void usage(FILE *f)
             "      --blend 0|1        1: a new model's output adds the motion-compensated previous frame\n"
             "                         under a learned mask (an experiment, nvc/VIDEO.md; default 0, as\n"
             "                         video-v1..v3)\n"
+            "      --mv-init-scale K  the same for the motion latent (default 1: as initialised)\n"
             "      --y-noise          the residual latent reaches the decoder as y + uniform noise instead\n"
             "                         of rounded (straight through), so a small latent still carries its\n"
             "                         signal (an experiment: it did not speed up the probes of nvc/VIDEO.md)\n"
@@ -87,7 +88,7 @@ static void usage(FILE *f)
 }
 
 enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
-       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT, O_REFRESH, O_BLEND };
+       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT, O_REFRESH, O_BLEND, O_MVINIT };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
@@ -98,6 +99,7 @@ static const struct option video_longopts[] = {
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { "mv-weight", required_argument, NULL, O_MVWEIGHT },
     { "y-weight", required_argument, NULL, O_YWEIGHT }, { "y-noise", no_argument, NULL, O_YNOISE },
     { "y-init-scale", required_argument, NULL, O_YINIT }, { "blend", required_argument, NULL, O_BLEND },
+    { "mv-init-scale", required_argument, NULL, O_MVINIT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -155,6 +157,7 @@ static int video_option(void *ctx, int c, const char *arg)
     case O_YWEIGHT: o->y_weight = positive(arg, "--y-weight", 100); break;
     case O_BLEND: o->cfg.blend = (int)tool_parse_int(arg, "--blend", 0, 1); break;
     case O_YINIT: o->y_init_scale = positive(arg, "--y-init-scale", 1000); break;
+    case O_MVINIT: o->mv_init_scale = positive(arg, "--mv-init-scale", 1000); break;
     case O_MAXFRAMES: o->load.max_frames = (int)tool_parse_int(arg, "--max-frames", 2, 100000); break;
     default: return 0;
     }
@@ -170,7 +173,7 @@ static void parse_options(int argc, char **argv, VOptions *o)
         .ckpt = "video.ckpt", .name = DEFAULT_NAME, .crop = 128, .batch = 2, .steps = 20000, .warmup = 200,
         .save_every = 200, .lr = 2e-4f, .lr_min = 1e-5f, .clip = 1.0f, .seed = 1,
     };
-    o->calib = 16, o->chain = 3, o->mv_weight = o->y_weight = 1, o->y_init_scale = 32;
+    o->calib = 16, o->chain = 3, o->mv_weight = o->y_weight = 1, o->y_init_scale = 32, o->mv_init_scale = 1;
     const ToolTrainCli cli = { &defaults, video_longopts, video_option, o, usage, 2, NVC_VID_ALIGN,
                                &o->cfg.lambda_min, &o->cfg.lambda_max, &o->load.max_short_side };
     tool_train_parse(argc, argv, &o->t, &cli);
@@ -191,11 +194,11 @@ static void cfg_body(FILE *f, const void *cfg, const void *opts)
             c->g1, c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm, c->blend);
     fprintf(f,
             "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nrefresh=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
-            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\ny_init_scale=%g\nseed=%llu\n",
+            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\ny_init_scale=%g\nmv_init_scale=%g\nseed=%llu\n",
             c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain, o->refresh,
             t->steps, t->lr, t->lr_min, t->warmup, o->intra_source ? "source" : "image",
             o->me_source ? "source" : "recon", o->mv_weight, o->y_weight, o->y_noise,
-            o->y_init_scale, (unsigned long long)t->seed);
+            o->y_init_scale, o->mv_init_scale, (unsigned long long)t->seed);
 }
 
 static void cfg_model(void *ctx, const char *key, const char *val)
@@ -278,6 +281,8 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
     tool_train_resume(&r);
     if (!r.step && o->y_init_scale != 1 && (ret = nvc_vid_scale_latent(&m, nn, o->y_init_scale)) < 0)
         tool_fail(ret, "cannot scale the latent");
+    if (!r.step && o->mv_init_scale != 1 && (ret = nvc_vid_scale_mv_latent(&m, nn, o->mv_init_scale)) < 0)
+        tool_fail(ret, "cannot scale the motion latent");
     tool_train_write_cfg(t->ckpt, cfg_body, cfg, o);
     tool_train_start(&r);
     double enc, dec;
