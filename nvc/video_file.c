@@ -12,6 +12,7 @@
 #include "codec/crc.h"
 #include "codec/internal.h"
 #include "entropy/coder.h"
+#include "nvc/image_codec.h"
 #include "nvc/image_latent.h"
 #include "nvc/video_file.h"
 
@@ -295,5 +296,56 @@ int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batc
     nvc_vid_file_free(&f);
     free(host);
     free(x);
+    return ret;
+}
+
+/* ---- a training model from a model file ---------------------------------------------- */
+
+/* Rows 0 and 63 of a per-quality table (64, C) are the limits (2, C) the
+ * tables were interpolated from (geometrically: the rows between follow). */
+static void limits_from_table(float *lim, const float *table, int C)
+{
+    memcpy(lim, table, sizeof(float) * C);
+    memcpy(lim + C, table + (size_t)(NVC_VID_QLEVELS - 1) * C, sizeof(float) * C);
+}
+
+static void zscale_from_int(float *z_scale, const NvcImgInt *ii)
+{
+    for (size_t i = 0; i < (size_t)NVC_VID_QLEVELS * ii->Cz; i++)
+        z_scale[i] = (float)(ii->zscale_q16[i] / 65536.0);
+}
+
+int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
+{
+    const NvcVidConfig *a = &m->cfg, *b = &f->cfg;
+    if (a->g1 != b->g1 || a->g2 != b->g2 || a->g4 != b->g4 || a->g8 != b->g8 || a->M != b->M || a->Cz != b->Cz ||
+        a->P != b->P || a->cm != b->cm || a->Mm != b->Mm || a->Czm != b->Czm || a->Pm != b->Pm ||
+        (b->blend && !a->blend))
+        return NVC_ERR(EINVAL);
+    int ret = nvc_image_load_tensors(nn, f->t, f->nt, &m->params, m->pbuf);
+    float *host = ret ? NULL : malloc(m->params.size * sizeof(float));
+    if (!ret && !host)
+        ret = NVC_ERR(ENOMEM);
+    if (!ret)
+        ret = nvc_nn_download(nn, host, m->pbuf, m->params.size);
+    if (!ret) {
+        NvcVidParams p;
+        NvcArena ar = m->params;
+        nvc_arena_bind(&ar, host);
+        nvc_vid_params(&ar, &p, a);
+        limits_from_table(p.q_mv_enc, f->q_mv_enc, a->cm);
+        limits_from_table(p.q_mv_dec, f->q_mv_dec, a->cm);
+        limits_from_table(p.q_enc, f->q_enc, a->g2);
+        limits_from_table(p.q_dec, f->q_dec, a->g2);
+        zscale_from_int(p.mvp.z_scale, &f->mv.ii);
+        zscale_from_int(p.yp.z_scale, &f->y.ii);
+        if (a->blend && !b->blend) { /* a mask that starts closed: the file's pictures, nearly */
+            memset(p.cd_mask.w, 0, sizeof(float) * 3 * a->g1 * 9);
+            for (int j = 0; j < 3; j++)
+                p.cd_mask.b[j] = -8.0f;
+        }
+        ret = nvc_nn_upload(nn, m->pbuf, host, m->params.size);
+    }
+    free(host);
     return ret;
 }

@@ -54,4 +54,13 @@ typedef struct NvcVidExportStats {
 int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batches, const char *name,
                    uint64_t step, const char *path, NvcVidExportStats *st, const NvcLogger *logger);
 
+/* Start a training model (train > 0, before any step) from a model file:
+ * its float transforms, the scalers' limits (rows 0 and 63 of its tables) and
+ * the z scales. The prior networks, integers in the file, keep m's
+ * initialisation: train them first with the rest frozen
+ * (nvc_vid_grads_priors_only). m's configuration must be the file's; a
+ * blend model may start from a file without (its mask starts closed:
+ * sigmoid(-8)). NVC_ERR(EINVAL) on a mismatch. */
+int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f);
+
 #endif /* NVC_NVC_VIDEO_FILE_H */

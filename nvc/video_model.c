@@ -1023,6 +1023,24 @@ int nvc_vid_forward_backward(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidSta
     return collect_stats(m, nn, st);
 }
 
+/* The prior networks' tensors: hyper-synthesis, fusion, step-0 layer and context steps. */
+static int prior_net(const char *name)
+{
+    static const char *const pfx[] = { "mv.hs.", "mv.fuse.", "mv.prior.", "mv.ctx.",
+                                       "y.hs.",  "y.fuse.",  "y.prior.",  "y.ctx." };
+    for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+        if (!strncmp(name, pfx[i], strlen(pfx[i])))
+            return 1;
+    return 0;
+}
+
+void nvc_vid_grads_priors_only(NvcVidModel *m, NvcNn *nn)
+{
+    for (int i = 0; i < m->params.n; i++)
+        if (!prior_net(m->params.t[i].name))
+            nn->ops->tensor_zero(nn, m->gbuf + m->params.t[i].offset, m->params.t[i].numel);
+}
+
 int nvc_vid_train_step(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidStats *st)
 {
     int ret = nvc_vid_forward_backward(m, nn, step, st);

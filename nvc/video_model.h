@@ -164,6 +164,11 @@ int nvc_vid_set_quality(NvcVidModel *m, NvcNn *nn, const int *q);
  * instead of noise, no gradients. `step` seeds the noise. */
 int nvc_vid_forward_backward(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidStats *st);
 int nvc_vid_train_step(NvcVidModel *m, NvcNn *nn, uint64_t step, NvcVidStats *st);
+/* Zero every gradient but the prior networks' (hyper-synthesis, fusion, the
+ * spatial prior's layers of both latents), between nvc_vid_forward_backward
+ * and the Adam step: a model started from a file (its priors are integers
+ * there) learns them again with the transforms frozen. */
+void nvc_vid_grads_priors_only(NvcVidModel *m, NvcNn *nn);
 int nvc_vid_eval(NvcVidModel *m, NvcNn *nn, NvcVidStats *st);
 
 /* ---- inference (the codec): a model with B = 1, T = 1, train = -1 (or 0) ---------------

@@ -649,6 +649,78 @@ static uint8_t *read_all(const char *path, size_t *sz)
 /* Export: the model file parses back to the same bytes, keeps the float
  * transforms and drops the float priors, and damaged or truncated files are
  * rejected. */
+/* A new training model (other seed) started from the file of m: the same
+ * transforms and scaler limits, z scales within Q16, the prior networks
+ * still as initialised; nvc_vid_grads_priors_only leaves only theirs. A
+ * blend model from a file without blend starts with its mask closed; the
+ * other way round is refused. */
+static void check_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
+{
+    for (int blend = f->cfg.blend; blend < 2; blend++) {
+        NvcVidConfig c = m->cfg;
+        c.blend = blend;
+        NvcVidModel n;
+        NvcLrSchedule sch = { 1e-3f, 0, 0, 0 };
+        ck_assert_int_eq(nvc_vid_create(&n, nn, &c, 2, 1, S, S, 1, sch, 99), 0);
+        ck_assert_int_eq(nvc_vid_init_from_file(&n, nn, f), 0);
+        int same = 0, prior_same = 0, priors = 0;
+        for (int i = 0; i < m->params.n; i++) {
+            const NvcTensorInfo *t = &m->params.t[i];
+            const int j = nvc_arena_find(&n.params, t->name);
+            ck_assert_int_ge(j, 0);
+            const int eq = !memcmp(m->pbuf + t->offset, n.pbuf + n.params.t[j].offset, t->numel * sizeof(float));
+            const int prior = strstr(t->name, ".hs.") || strstr(t->name, ".fuse.") || strstr(t->name, ".prior.") ||
+                              strstr(t->name, ".ctx.");
+            if (strstr(t->name, "z_scale")) {
+                for (size_t k = 0; k < t->numel; k++)
+                    ck_assert_float_eq_tol(n.pbuf[n.params.t[j].offset + k],
+                                           fmaxf(m->pbuf[t->offset + k], 0.11f), 1e-4f);
+            } else if (prior) {
+                priors++, prior_same += eq;
+            } else {
+                ck_assert_msg(eq, "%s differs", t->name);
+                same++;
+            }
+        }
+        ck_assert_int_gt(same, 40);
+        ck_assert_int_gt(priors, 20);
+        ck_assert_int_lt(prior_same, priors / 2); /* learnt again: still the new seed's */
+        if (blend && !f->cfg.blend) {
+            ck_assert_float_eq(n.p.cd_mask.b[0], -8.0f);
+            ck_assert_float_eq(n.p.cd_mask.w[5], 0.0f);
+        }
+        float *x = malloc(sizeof(float) * 2 * 2 * 3 * S * S);
+        load_chains(x, 2, 2, 5);
+        const int q[2] = { 10, 50 };
+        NvcVidStats st;
+        ck_assert_int_eq(nvc_vid_set_chain(&n, nn, x, x + 2 * 3 * S * S), 0);
+        ck_assert_int_eq(nvc_vid_set_quality(&n, nn, q), 0);
+        ck_assert_int_eq(nvc_vid_forward_backward(&n, nn, 1, &st), 0);
+        nvc_vid_grads_priors_only(&n, nn);
+        double gp = 0, go = 0;
+        for (int i = 0; i < n.params.n; i++) {
+            const NvcTensorInfo *t = &n.params.t[i];
+            const int prior = strstr(t->name, ".hs.") || strstr(t->name, ".fuse.") || strstr(t->name, ".prior.") ||
+                              strstr(t->name, ".ctx.");
+            for (size_t k = 0; k < t->numel; k++)
+                *(prior ? &gp : &go) += fabs(n.gbuf[t->offset + k]);
+        }
+        ck_assert(gp > 0);
+        ck_assert(go == 0);
+        free(x);
+        nvc_vid_free(&n, nn);
+    }
+    if (f->cfg.blend) { /* a model without blend cannot take a blend file */
+        NvcVidConfig c = m->cfg;
+        c.blend = 0;
+        NvcVidModel n;
+        NvcLrSchedule sch = { 1e-3f, 0, 0, 0 };
+        ck_assert_int_eq(nvc_vid_create(&n, nn, &c, 2, 1, S, S, 1, sch, 99), 0);
+        ck_assert_int_eq(nvc_vid_init_from_file(&n, nn, f), NVC_ERR(EINVAL));
+        nvc_vid_free(&n, nn);
+    }
+}
+
 /* Loop: _i = blend; a model without it keeps file version 1. */
 START_TEST(test_export)
 {
@@ -688,6 +760,7 @@ START_TEST(test_export)
     }
     ck_assert(has_dec);
     ck_assert_int_eq(has_mask, _i);
+    check_init_from_file(m, nn, &f);
     NvcByteWriter bw = { 0 };
     ck_assert_int_eq(nvc_vid_file_write(&f, &bw), 0);
     ck_assert_uint_eq(bw.sz, sz);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nvc/image_codec.h"
 #include "nvc/video_data.h"
 #include "nvc/video_file.h"
 #include "nvc/video_intra.h"
@@ -27,6 +28,8 @@ typedef struct VOptions {
     NvcVidConfig cfg;
     int chain, refresh, intra_source, me_source, calib, eval, y_noise;
     float mv_weight, y_weight, y_init_scale, mv_init_scale;
+    const char *init_path; /* --init: a new run starts from this model file */
+    int prior_steps;       /* steps 0 .. N-1 train only the prior networks */
     NvcVidClipOptions load;
 } VOptions;
 
@@ -68,6 +71,11 @@ static void usage(FILE *f)
             "                         under a learned mask (an experiment, nvc/VIDEO.md; default 0, as\n"
             "                         video-v1..v3)\n"
             "      --mv-init-scale K  the same for the motion latent (default 1: as initialised)\n"
+            "      --init FILE        a new run starts from a model file (nvc-train --export; e.g. the\n"
+            "                         shipped models/video-v3.nvcm): its architecture, transforms, scalers\n"
+            "                         and z scales; its prior networks (integers there) are learnt again\n"
+            "      --prior-steps N    steps 0..N-1 train only the prior networks (default 0; with --init:\n"
+            "                         let the priors catch up before the transforms move)\n"
             "      --y-noise          the residual latent reaches the decoder as y + uniform noise instead\n"
             "                         of rounded (straight through), so a small latent still carries its\n"
             "                         signal (an experiment: it did not speed up the probes of nvc/VIDEO.md)\n"
@@ -88,7 +96,7 @@ static void usage(FILE *f)
 }
 
 enum { O_CALIB = TOOL_TRAIN_OPT_NEXT, O_EVAL, O_MVLATENT, O_MVWIDTH, O_HYPER, O_PWIDTH, O_CHAIN, O_INTRA, O_ME,
-       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT, O_REFRESH, O_BLEND, O_MVINIT };
+       O_MAXFRAMES, O_MVWEIGHT, O_YWEIGHT, O_YNOISE, O_YINIT, O_REFRESH, O_BLEND, O_MVINIT, O_INIT, O_PRIORSTEPS };
 
 static const struct option video_longopts[] = {
     { "calib", required_argument, NULL, O_CALIB }, { "eval", no_argument, NULL, O_EVAL },
@@ -99,7 +107,8 @@ static const struct option video_longopts[] = {
     { "max-frames", required_argument, NULL, O_MAXFRAMES }, { "mv-weight", required_argument, NULL, O_MVWEIGHT },
     { "y-weight", required_argument, NULL, O_YWEIGHT }, { "y-noise", no_argument, NULL, O_YNOISE },
     { "y-init-scale", required_argument, NULL, O_YINIT }, { "blend", required_argument, NULL, O_BLEND },
-    { "mv-init-scale", required_argument, NULL, O_MVINIT },
+    { "mv-init-scale", required_argument, NULL, O_MVINIT }, { "init", required_argument, NULL, O_INIT },
+    { "prior-steps", required_argument, NULL, O_PRIORSTEPS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -157,6 +166,8 @@ static int video_option(void *ctx, int c, const char *arg)
     case O_YWEIGHT: o->y_weight = positive(arg, "--y-weight", 100); break;
     case O_BLEND: o->cfg.blend = (int)tool_parse_int(arg, "--blend", 0, 1); break;
     case O_YINIT: o->y_init_scale = positive(arg, "--y-init-scale", 1000); break;
+    case O_INIT: o->init_path = arg; break;
+    case O_PRIORSTEPS: o->prior_steps = (int)tool_parse_int(arg, "--prior-steps", 0, 100000000); break;
     case O_MVINIT: o->mv_init_scale = positive(arg, "--mv-init-scale", 1000); break;
     case O_MAXFRAMES: o->load.max_frames = (int)tool_parse_int(arg, "--max-frames", 2, 100000); break;
     default: return 0;
@@ -194,11 +205,12 @@ static void cfg_body(FILE *f, const void *cfg, const void *opts)
             c->g1, c->g2, c->g4, c->g8, c->M, c->Cz, c->P, c->cm, c->Mm, c->Czm, c->Pm, c->blend);
     fprintf(f,
             "lambda_min=%.9g\nlambda_max=%.9g\ncrop=%d\nbatch=%d\nchain=%d\nrefresh=%d\nsteps=%d\nlr=%g\nlr_min=%g\n"
-            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\ny_init_scale=%g\nmv_init_scale=%g\nseed=%llu\n",
+            "warmup=%d\nintra=%s\nme=%s\nmv_weight=%g\ny_weight=%g\ny_noise=%d\ny_init_scale=%g\nmv_init_scale=%g\ninit=%s\nprior_steps=%d\nseed=%llu\n",
             c->lambda_min, c->lambda_max, t->crop, t->batch, o->chain, o->refresh,
             t->steps, t->lr, t->lr_min, t->warmup, o->intra_source ? "source" : "image",
             o->me_source ? "source" : "recon", o->mv_weight, o->y_weight, o->y_noise,
-            o->y_init_scale, o->mv_init_scale, (unsigned long long)t->seed);
+            o->y_init_scale, o->mv_init_scale, o->init_path ? o->init_path : "-", o->prior_steps,
+            (unsigned long long)t->seed);
 }
 
 static void cfg_model(void *ctx, const char *key, const char *val)
@@ -260,6 +272,31 @@ static int intra_frames(const VOptions *o, NvcVidIntra *vi, NvcNn *nn, float *x,
     return 0;
 }
 
+static int parse_model_file(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
+{
+    return nvc_vid_file_parse(f, buf, sz, lg);
+}
+
+static void read_model_file(const char *path, NvcVidModelFile *f)
+{
+    NvcLogger lg = tool_logger();
+    int ret = nvc_image_load_model_file(path, "--init", f, parse_model_file, &lg);
+    if (ret < 0)
+        tool_fail(ret, "%s: not a video model file", path);
+}
+
+static void init_from_file(const VOptions *o, NvcVidModel *m, NvcNn *nn)
+{
+    NvcVidModelFile f;
+    read_model_file(o->init_path, &f);
+    int ret = nvc_vid_init_from_file(m, nn, &f);
+    if (ret < 0)
+        tool_fail(ret, "%s: cannot start from it", o->init_path);
+    fprintf(stderr, "%s: started from %s (%s, step %" PRIu64 "); its prior networks are learnt again\n", tool_name,
+            o->init_path, f.name, f.step);
+    nvc_vid_file_free(&f);
+}
+
 static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const NvcVidConfig *cfg)
 {
     const ToolTrainOptions *t = &o->t;
@@ -279,9 +316,12 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
     intra_open(o, &vi, nn);
     ToolTrainRun r = { .o = t, .nn = nn, .params = &m.params, .pbuf = m.pbuf, .opt = &m.opt };
     tool_train_resume(&r);
-    if (!r.step && o->y_init_scale != 1 && (ret = nvc_vid_scale_latent(&m, nn, o->y_init_scale)) < 0)
+    if (!r.step && o->init_path)
+        init_from_file(o, &m, nn);
+    else if (!r.step && o->y_init_scale != 1 && (ret = nvc_vid_scale_latent(&m, nn, o->y_init_scale)) < 0)
         tool_fail(ret, "cannot scale the latent");
-    if (!r.step && o->mv_init_scale != 1 && (ret = nvc_vid_scale_mv_latent(&m, nn, o->mv_init_scale)) < 0)
+    if (!r.step && !o->init_path && o->mv_init_scale != 1 &&
+        (ret = nvc_vid_scale_mv_latent(&m, nn, o->mv_init_scale)) < 0)
         tool_fail(ret, "cannot scale the motion latent");
     tool_train_write_cfg(t->ckpt, cfg_body, cfg, o);
     tool_train_start(&r);
@@ -304,7 +344,11 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
             tool_fail(ret, "intra frame, step %" PRIu64, r.step);
         NvcVidStats s;
         if ((ret = nvc_vid_set_chain(&m, nn, x0, x + nx)) < 0 || (ret = nvc_vid_set_quality(&m, nn, q)) < 0 ||
-            (ret = nvc_vid_train_step(&m, nn, r.step, &s)) < 0)
+            (ret = nvc_vid_forward_backward(&m, nn, r.step, &s)) < 0)
+            tool_fail(ret, "training step %" PRIu64, r.step);
+        if (r.step < (uint64_t)o->prior_steps)
+            nvc_vid_grads_priors_only(&m, nn);
+        if ((ret = nvc_adam_step(&m.opt, nn, &m.params, m.pbuf, m.gbuf)) < 0)
             tool_fail(ret, "training step %" PRIu64, r.step);
         tool_train_check_loss(s.loss, r.step);
         r.step++;
@@ -423,6 +467,14 @@ int tool_train_video(int argc, char **argv)
         tool_die("%s: no checkpoint to export", t->ckpt);
     if (!t->restart || t->export_path || o.eval)
         read_cfg(t->ckpt, &cfg);
+    if (o.init_path && !t->export_path && !o.eval && (t->restart || stat(t->ckpt, &st))) {
+        NvcVidModelFile f;
+        read_model_file(o.init_path, &f);
+        const int blend = cfg.blend;
+        cfg = f.cfg;
+        cfg.blend = blend || f.cfg.blend;
+        nvc_vid_file_free(&f);
+    }
     if (nvc_vid_config_check(&cfg, &lg) < 0)
         return 1;
     NvcVidClipSet set = { 0 };
