@@ -36,6 +36,14 @@ tail -n 1 "$tmp/log.csv" | grep -q '^4,' || { fail "log: last line is not step 4
 head -c 8 "$tmp/v.nvcm" | grep -q NVCVIDM1 || fail "export: not a video model file"
 grep -q "tiny (step 4)" "$tmp/err" && grep -q "bpp with the integer priors" "$tmp/err" || { fail "export report"; cat "$tmp/err"; }
 
+# a new run from the exported file (--init): its architecture, priors learnt again first
+# shellcheck disable=SC2086
+"$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 --quiet -o "$tmp/i.ckpt" -n 3 \
+  --init "$tmp/v.nvcm" --prior-steps 2 --blend 1 "$clip" 2>"$tmp/err" || { fail "--init: status $?"; cat "$tmp/err"; }
+grep -q "started from .*v.nvcm (tiny, step 4)" "$tmp/err" || { fail "--init: not started from the file"; cat "$tmp/err"; }
+grep -q '^g1=4$' "$tmp/i.ckpt.cfg" && grep -q '^blend=1$' "$tmp/i.ckpt.cfg" && grep -q '^prior_steps=2$' "$tmp/i.ckpt.cfg" ||
+  { fail "--init: architecture file"; cat "$tmp/i.ckpt.cfg"; }
+
 # evaluation of the checkpoint: one CSV line per quality
 "$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 -o "$tmp/v.ckpt" --eval --calib 1 "$clip" \
   >"$tmp/eval" 2>"$tmp/err" || { fail "eval: status $?"; cat "$tmp/err"; }
@@ -55,6 +63,8 @@ bad "no training data" --model video
 bad "not found" --model video -o "$tmp/x.ckpt" "$tmp/missing.y4m"
 bad "no clip" --model video -o "$tmp/x.ckpt" --crop 1024 "$clip"
 bad "not recon or source" --model video --me flow "$clip"
+bad "checksum mismatch" --model video -o "$tmp/y.ckpt" --init "$clip" "$clip"
+bad "--init" --model video -o "$tmp/y.ckpt" --init "$tmp/missing.nvcm" "$clip"
 bad "no checkpoint to export" --model video -o "$tmp/none.ckpt" --export "$tmp/x.nvcm" "$clip"
 
 [ "$fails" -eq 0 ] || exit 1
