@@ -49,16 +49,11 @@ typedef struct VidState {
     int threads;
 } VidState;
 
-static int parse_model(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
-{
-    return nvc_vid_file_parse(f, buf, sz, lg);
-}
-
 int nvc_video_model_load(NvcVidModelFile *f, const NvcLogger *lg)
 {
     const char *path = getenv("NVC_VIDEO_MODEL");
     if (path && *path)
-        return nvc_image_load_model_file(path, "NVC_VIDEO_MODEL", f, parse_model, lg);
+        return nvc_vid_file_load(f, path, "NVC_VIDEO_MODEL", lg);
     size_t sz;
     const uint8_t *data = nvc_video_model_builtin(&sz);
     if (!data)

@@ -163,6 +163,16 @@ int nvc_vid_file_parse(NvcVidModelFile *f, const uint8_t *buf, size_t sz, const 
     return nvc_img_file_parse_sealed(buf, sz, "video model", f, parse_body, free_file, &f->crc, lg);
 }
 
+static int parse_file(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
+{
+    return nvc_vid_file_parse(f, buf, sz, lg);
+}
+
+int nvc_vid_file_load(NvcVidModelFile *f, const char *path, const char *what, const NvcLogger *lg)
+{
+    return nvc_image_load_model_file(path, what, f, parse_file, lg);
+}
+
 /* ---- export ------------------------------------------------------------------------------ */
 
 static int keeps(const void *ctx, const char *name)
@@ -318,9 +328,14 @@ static void zscale_from_int(float *z_scale, const NvcImgInt *ii)
 int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
 {
     const NvcVidConfig *a = &m->cfg, *b = &f->cfg;
-    if (a->g1 != b->g1 || a->g2 != b->g2 || a->g4 != b->g4 || a->g8 != b->g8 || a->M != b->M || a->Cz != b->Cz ||
-        a->P != b->P || a->cm != b->cm || a->Mm != b->Mm || a->Czm != b->Czm || a->Pm != b->Pm ||
-        (b->blend && !a->blend))
+    NvcVidConfig ca = *a, cb = *b;
+    int *va[NCFG], *vb[NCFG];
+    cfg_fields(&ca, va);
+    cfg_fields(&cb, vb);
+    for (int i = 0; i < NCFG; i++)
+        if (*va[i] != *vb[i])
+            return NVC_ERR(EINVAL);
+    if (b->blend && !a->blend)
         return NVC_ERR(EINVAL);
     int ret = nvc_image_load_tensors(nn, f->t, f->nt, &m->params, m->pbuf);
     float *host = ret ? NULL : malloc(m->params.size * sizeof(float));

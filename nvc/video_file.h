@@ -37,6 +37,9 @@ typedef struct NvcVidModelFile {
 int nvc_vid_file_keeps(const char *name);
 
 int nvc_vid_file_parse(NvcVidModelFile *f, const uint8_t *buf, size_t sz, const NvcLogger *lg);
+/* Read and parse the file at path (what names it in errors, e.g. the
+ * environment variable or option that gave it). */
+int nvc_vid_file_load(NvcVidModelFile *f, const char *path, const char *what, const NvcLogger *lg);
 int nvc_vid_file_write(NvcVidModelFile *f, NvcByteWriter *bw);
 void nvc_vid_file_free(NvcVidModelFile *f);
 

@@ -649,6 +649,12 @@ static uint8_t *read_all(const char *path, size_t *sz)
 /* Export: the model file parses back to the same bytes, keeps the float
  * transforms and drops the float priors, and damaged or truncated files are
  * rejected. */
+/* A tensor of the prior networks (learnt again after nvc_vid_init_from_file). */
+static int prior_net(const char *name)
+{
+    return strstr(name, ".hs.") || strstr(name, ".fuse.") || strstr(name, ".prior.") || strstr(name, ".ctx.");
+}
+
 /* A new training model (other seed) started from the file of m: the same
  * transforms and scaler limits, z scales within Q16, the prior networks
  * still as initialised; nvc_vid_grads_priors_only leaves only theirs. A
@@ -669,8 +675,7 @@ static void check_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFil
             const int j = nvc_arena_find(&n.params, t->name);
             ck_assert_int_ge(j, 0);
             const int eq = !memcmp(m->pbuf + t->offset, n.pbuf + n.params.t[j].offset, t->numel * sizeof(float));
-            const int prior = strstr(t->name, ".hs.") || strstr(t->name, ".fuse.") || strstr(t->name, ".prior.") ||
-                              strstr(t->name, ".ctx.");
+            const int prior = prior_net(t->name);
             if (strstr(t->name, "z_scale")) {
                 for (size_t k = 0; k < t->numel; k++)
                     ck_assert_float_eq_tol(n.pbuf[n.params.t[j].offset + k],
@@ -700,8 +705,7 @@ static void check_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFil
         double gp = 0, go = 0;
         for (int i = 0; i < n.params.n; i++) {
             const NvcTensorInfo *t = &n.params.t[i];
-            const int prior = strstr(t->name, ".hs.") || strstr(t->name, ".fuse.") || strstr(t->name, ".prior.") ||
-                              strstr(t->name, ".ctx.");
+            const int prior = prior_net(t->name);
             for (size_t k = 0; k < t->numel; k++)
                 *(prior ? &gp : &go) += fabs(n.gbuf[t->offset + k]);
         }

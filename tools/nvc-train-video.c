@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "nvc/image_codec.h"
 #include "nvc/video_data.h"
 #include "nvc/video_file.h"
 #include "nvc/video_intra.h"
@@ -29,6 +28,7 @@ typedef struct VOptions {
     int chain, refresh, intra_source, me_source, calib, eval, y_noise;
     float mv_weight, y_weight, y_init_scale, mv_init_scale;
     const char *init_path; /* --init: a new run starts from this model file */
+    const NvcVidModelFile *init; /* ... parsed, when the run is new (no checkpoint yet) */
     int prior_steps;       /* steps 0 .. N-1 train only the prior networks */
     NvcVidClipOptions load;
 } VOptions;
@@ -272,29 +272,13 @@ static int intra_frames(const VOptions *o, NvcVidIntra *vi, NvcNn *nn, float *x,
     return 0;
 }
 
-static int parse_model_file(void *f, const uint8_t *buf, size_t sz, const NvcLogger *lg)
-{
-    return nvc_vid_file_parse(f, buf, sz, lg);
-}
-
-static void read_model_file(const char *path, NvcVidModelFile *f)
-{
-    NvcLogger lg = tool_logger();
-    int ret = nvc_image_load_model_file(path, "--init", f, parse_model_file, &lg);
-    if (ret < 0)
-        tool_fail(ret, "%s: not a video model file", path);
-}
-
 static void init_from_file(const VOptions *o, NvcVidModel *m, NvcNn *nn)
 {
-    NvcVidModelFile f;
-    read_model_file(o->init_path, &f);
-    int ret = nvc_vid_init_from_file(m, nn, &f);
+    int ret = nvc_vid_init_from_file(m, nn, o->init);
     if (ret < 0)
         tool_fail(ret, "%s: cannot start from it", o->init_path);
     fprintf(stderr, "%s: started from %s (%s, step %" PRIu64 "); its prior networks are learnt again\n", tool_name,
-            o->init_path, f.name, f.step);
-    nvc_vid_file_free(&f);
+            o->init_path, o->init->name, o->init->step);
 }
 
 static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const NvcVidConfig *cfg)
@@ -316,11 +300,11 @@ static int train(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, const N
     intra_open(o, &vi, nn);
     ToolTrainRun r = { .o = t, .nn = nn, .params = &m.params, .pbuf = m.pbuf, .opt = &m.opt };
     tool_train_resume(&r);
-    if (!r.step && o->init_path)
+    if (!r.step && o->init)
         init_from_file(o, &m, nn);
     else if (!r.step && o->y_init_scale != 1 && (ret = nvc_vid_scale_latent(&m, nn, o->y_init_scale)) < 0)
         tool_fail(ret, "cannot scale the latent");
-    if (!r.step && !o->init_path && o->mv_init_scale != 1 &&
+    if (!r.step && !o->init && o->mv_init_scale != 1 &&
         (ret = nvc_vid_scale_mv_latent(&m, nn, o->mv_init_scale)) < 0)
         tool_fail(ret, "cannot scale the motion latent");
     tool_train_write_cfg(t->ckpt, cfg_body, cfg, o);
@@ -467,13 +451,15 @@ int tool_train_video(int argc, char **argv)
         tool_die("%s: no checkpoint to export", t->ckpt);
     if (!t->restart || t->export_path || o.eval)
         read_cfg(t->ckpt, &cfg);
+    NvcVidModelFile init = { 0 };
     if (o.init_path && !t->export_path && !o.eval && (t->restart || stat(t->ckpt, &st))) {
-        NvcVidModelFile f;
-        read_model_file(o.init_path, &f);
+        int ret = nvc_vid_file_load(&init, o.init_path, "--init", &lg);
+        if (ret < 0)
+            tool_fail(ret, "%s: not a video model file", o.init_path);
         const int blend = cfg.blend;
-        cfg = f.cfg;
-        cfg.blend = blend || f.cfg.blend;
-        nvc_vid_file_free(&f);
+        cfg = init.cfg;
+        cfg.blend = blend || init.cfg.blend;
+        o.init = &init;
     }
     if (nvc_vid_config_check(&cfg, &lg) < 0)
         return 1;
@@ -485,6 +471,7 @@ int tool_train_video(int argc, char **argv)
     int rc = t->export_path ? export_model(&o, nn, &set, &cfg) : o.eval ? eval_model(&o, nn, &set, &cfg)
                                                                       : train(&o, nn, &set, &cfg);
     nvc_nn_free(&nn);
+    nvc_vid_file_free(&init);
     nvc_vid_clips_free(&set);
     free(o.t.data);
     return rc;
