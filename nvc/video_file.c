@@ -67,7 +67,7 @@ int nvc_vid_file_write(NvcVidModelFile *f, NvcByteWriter *bw)
     for (int i = 0; i < NCFG; i++)
         nvc_bw_u16(bw, (unsigned)*v[i]);
     if (c->blend)
-        nvc_bw_u16(bw, 1);
+        nvc_bw_u16(bw, c->blend == 2 ? 2u : 1u);
     nvc_bw_u32(bw, nvc_img_file_f32_bits(c->lambda_min));
     nvc_bw_u32(bw, nvc_img_file_f32_bits(c->lambda_max));
     nvc_img_file_write_tensors(bw, f->t, f->nt);
@@ -124,9 +124,9 @@ static int parse_body(void *fp, NvcByteReader *br, const NvcLogger *lg)
     c->blend = 0;
     if (version >= 2) {
         const unsigned flags = nvc_br_u16(br);
-        if (flags & ~1u)
+        if (flags > 2) /* unknown bits, or both kinds of blend */
             return NVC_ERR_CORRUPT;
-        c->blend = (int)(flags & 1);
+        c->blend = (int)flags;
     }
     c->lambda_min = nvc_img_file_bits_f32(nvc_br_u32(br));
     c->lambda_max = nvc_img_file_bits_f32(nvc_br_u32(br));
@@ -335,7 +335,7 @@ int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
     for (int i = 0; i < NCFG; i++)
         if (*va[i] != *vb[i])
             return NVC_ERR(EINVAL);
-    if (b->blend && !a->blend)
+    if (b->blend && a->blend != b->blend)
         return NVC_ERR(EINVAL);
     int ret = nvc_image_load_tensors(nn, f->t, f->nt, &m->params, m->pbuf);
     float *host = ret ? NULL : malloc(m->params.size * sizeof(float));
@@ -354,10 +354,10 @@ int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
         limits_from_table(p.q_dec, f->q_dec, a->g2);
         zscale_from_int(p.mvp.z_scale, &f->mv.ii);
         zscale_from_int(p.yp.z_scale, &f->y.ii);
-        if (a->blend && !b->blend) { /* a mask that starts closed: the file's pictures, nearly */
+        if (a->blend && !b->blend) { /* a mask that starts (nearly) closed: the file's pictures, nearly */
             memset(p.cd_mask.w, 0, sizeof(float) * 3 * a->g1 * 9);
             for (int j = 0; j < 3; j++)
-                p.cd_mask.b[j] = -8.0f;
+                p.cd_mask.b[j] = a->blend == 2 ? NVC_VID_GATE_INIT : -8.0f;
         }
         ret = nvc_nn_upload(nn, m->pbuf, host, m->params.size);
     }

@@ -17,7 +17,10 @@
 #include "nvc/video_model.h"
 
 #define NVC_VID_FILE_MAGIC "NVCVIDM1"
-#define NVC_VID_FILE_VERSION 2 /* 2: u16 flags after the widths (bit 0: blend); 1: none */
+#define NVC_VID_FILE_VERSION 2 /* 2: u16 flags after the widths (1: blend, 2: gated blend); 1: none */
+/* Mask bias of a gated-blend model started from a file without blend:
+ * sigmoid(-4) = 0.018 of the warped reference, open enough to learn from. */
+#define NVC_VID_GATE_INIT -4.0f
 #define NVC_VID_NAME_MAX 63
 
 typedef struct NvcVidModelFile {
@@ -63,7 +66,8 @@ int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batc
  * initialisation: train them first with the rest frozen
  * (nvc_vid_grads_priors_only). m's configuration must be the file's; a
  * blend model may start from a file without (its mask starts closed:
- * sigmoid(-8)). NVC_ERR(EINVAL) on a mismatch. */
+ * sigmoid(-8); gated, nearly closed: NVC_VID_GATE_INIT). NVC_ERR(EINVAL) on a
+ * mismatch. */
 int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f);
 
 #endif /* NVC_NVC_VIDEO_FILE_H */

@@ -35,8 +35,8 @@ int nvc_vid_config_check(const NvcVidConfig *c, const NvcLogger *logger)
             return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: widths must be in 2..1024");
     if (c->M < 4 || c->M > 1024 || c->M % 4 || c->Mm < 4 || c->Mm > 1024 || c->Mm % 4)
         return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: latent channels must be multiples of 4");
-    if (c->blend != 0 && c->blend != 1)
-        return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: blend must be 0 or 1");
+    if (c->blend < 0 || c->blend > 2)
+        return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: blend must be 0, 1 or 2");
     if (!(c->lambda_min > 0 && c->lambda_max >= c->lambda_min))
         return nvc_log_error(logger, NVC_ERR(EINVAL), "video model: bad lambda range");
     return 0;
@@ -128,9 +128,10 @@ static void init_host_params(const NvcVidConfig *c, const NvcArena *layout, floa
     for (int j = 0; j < 8; j++)
         p.md_out.b[j] = 0.0f;
     /* blend: start from 0.88 of the motion-compensated reference plus a
-     * residual around zero; otherwise from mid-grey pictures */
+     * residual around zero (gated: plus 0.12 of a mid-grey picture);
+     * otherwise from mid-grey pictures */
     for (int j = 0; j < 3; j++)
-        p.cd_out.b[j] = c->blend ? 0.0f : 0.5f;
+        p.cd_out.b[j] = c->blend == 1 ? 0.0f : 0.5f;
     for (int j = 0; j < 3 && c->blend; j++)
         p.cd_mask.b[j] = 2.0f;
 }
@@ -362,6 +363,7 @@ static void coder_acts(NvcArena *ar, NvcVidFrame *f, const NvcVidModel *m, int t
         f->mkc = ACT(SH(3, 1), "f%d.mkc", t);
         f->mk = ACT(SH(3, 1), "f%d.mk", t);
         f->mp = ACT(SH(3, 1), "f%d.mp", t);
+        f->pd = c->blend == 2 ? ACT(SH(3, 1), "f%d.pd", t) : NULL;
     } else {
         f->xo = f->xhat;
     }
@@ -798,8 +800,9 @@ static void contexts_bwd(NvcVidModel *m, NvcNn *nn, const NvcVidFrame *f, const 
         conv_bwd(nn, d->fref, f->xref, &p->adapt, d->xref, &g->adapt, B, 3, H, W, c->g1, 3, 1);
 }
 
-/* The picture from the decoded feature: x_hat = cd_out(feat), or with blend
- * cd_out(feat) + sigmoid(cd_mask(feat)) * warp(xref, v_hat). */
+/* The picture from the decoded feature: r = cd_out(feat), pred = warp(xref, v_hat),
+ * m = sigmoid(cd_mask(feat)); x_hat = r, or with blend 1 r + m pred, with
+ * blend 2 (gated) r + m (pred - r). */
 static void output_fwd(const NvcVidModel *m, NvcNn *nn, NvcVidFrame *f, const float *xref, int B)
 {
     const NvcNnOps *op = nn->ops;
@@ -813,7 +816,11 @@ static void output_fwd(const NvcVidModel *m, NvcNn *nn, NvcVidFrame *f, const fl
     op->warp_forward(nn, f->pred, xref, f->vhat, B, 3, H, W);
     conv_fwd(nn, f->mkc, f->feat, &p->cd_mask, B, c->g1, H, W, 3, 3, 1);
     op->sigmoid_forward(nn, f->mk, f->mkc, n);
-    op->mul_forward(nn, f->mp, f->mk, f->pred, n);
+    if (c->blend == 2) { /* gated: pd = pred - r */
+        op->affine_forward(nn, f->pd, f->xo, -1.0f, 0.0f, n);
+        op->add_forward(nn, f->pd, f->pd, f->pred, n);
+    }
+    op->mul_forward(nn, f->mp, f->mk, c->blend == 2 ? f->pd : f->pred, n);
     op->add_forward(nn, f->xhat, f->xo, f->mp, n);
 }
 
@@ -826,7 +833,13 @@ static void output_bwd(const NvcVidModel *m, NvcNn *nn, const NvcVidFrame *f, co
     const size_t n = (size_t)B * 3 * H * W;
     if (c->blend) {
         op->add_backward(nn, d->xhat, d->xo, d->mp, n);
-        op->mul_backward(nn, d->mp, f->mk, f->pred, d->mk, d->pred, n);
+        if (c->blend == 2) {
+            op->mul_backward(nn, d->mp, f->mk, f->pd, d->mk, d->pd, n);
+            op->add_backward(nn, d->pd, d->pred, NULL, n);
+            op->affine_backward(nn, d->pd, d->xo, -1.0f, n);
+        } else {
+            op->mul_backward(nn, d->mp, f->mk, f->pred, d->mk, d->pred, n);
+        }
         op->sigmoid_backward(nn, d->mk, f->mk, d->mkc, n);
         conv_bwd(nn, d->mkc, f->feat, &p->cd_mask, d->feat, &g->cd_mask, B, c->g1, H, W, 3, 3, 1);
         op->warp_backward(nn, d->pred, f->xref, f->vhat, d->xref, d->vhat, B, 3, H, W);

@@ -13,7 +13,8 @@
  *   f1, f2, f4 = extractor(F); w_k = warp(f_k, v_hat at scale k); c_k = conv(lrelu w_k) + w_k
  *   y     = ctx_enc(x_t, c1, c2, c4) (x q_enc at 1/2), entropy model yp (prior ref: y_hat_{t-1})
  *   feat_t, r_t = ctx_dec(y_hat, c1, c2, c4) (x q_dec at 1/2)
- *   x_hat_t = r_t, or with blend r_t + sigmoid(cd_mask(feat_t)) * warp(ref, v_hat)
+ *   x_hat_t = r_t, or with blend r_t + m_t * warp(ref, v_hat), m_t = sigmoid(cd_mask(feat_t)),
+ *             or with the gated blend r_t + m_t * (warp(ref, v_hat) - r_t)
  * loss = mean over t of bits_t / (B H W) + mean over b of lambda(q_b) 255^2 MSE_tb.
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -37,7 +38,8 @@ typedef struct NvcVidConfig {
     int M, Cz, P;         /* residual latent, hyper-latent, prior width */
     int cm, Mm, Czm, Pm;  /* motion coder width, motion latent, its hyper-latent and prior width */
     float lambda_min, lambda_max;
-    int blend;            /* 1: x_hat = r + m * warp(x_hat_{t-1}, v_hat), m = sigmoid(conv(feat)) (VIDEO.md 5) */
+    int blend;            /* 1: x_hat = r + m * warp(x_hat_{t-1}, v_hat), m = sigmoid(conv(feat)) (VIDEO.md 5);
+                           * 2 (gated): x_hat = r + m * (warp(x_hat_{t-1}, v_hat) - r) */
 } NvcVidConfig;
 
 void nvc_vid_config_default(NvcVidConfig *c);
@@ -87,7 +89,8 @@ typedef struct NvcVidFrame {
     float *d4in, *d4c, *d4a, *d2q, *d2in, *d2c, *d2a, *dps_c, *dps, *dfin, *dfc;
     float *feat, *xhat;
     float *xo;                    /* cd_out(feat); xhat itself without blend */
-    float *pred, *mkc, *mk, *mp;  /* blend: warp(xref, vhat), cd_mask(feat), sigmoid, mk * pred */
+    float *pred, *mkc, *mk, *mp;  /* blend: warp(xref, vhat), cd_mask(feat), sigmoid, mk * pred (gated: mk * pd) */
+    float *pd;                    /* gated blend: pred - xo */
     float *mse;                   /* (B) */
 } NvcVidFrame;
 

@@ -28,7 +28,7 @@
 
 #define S 64
 
-static int tiny_blend = 0; /* the architecture of tiny(): loop tests run both */
+static int tiny_blend = 0; /* the architecture of tiny(): loop tests run every kind */
 
 static void tiny(NvcVidConfig *c, float lambda)
 {
@@ -150,7 +150,8 @@ static void check_tensor(NvcVidModel *m, NvcNn *nn, const char *name, float rel)
 }
 
 /* Loop: _i = blend (the previous picture warped by the decoded flow under a
- * learned mask; the mask and the motion decoder's gradient through that warp). */
+ * learned mask, 1 added, 2 gated; the mask and the motion decoder's gradient
+ * through that warp). */
 START_TEST(test_gradients_distortion)
 {
     NvcNn *nn;
@@ -658,11 +659,12 @@ static int prior_net(const char *name)
 /* A new training model (other seed) started from the file of m: the same
  * transforms and scaler limits, z scales within Q16, the prior networks
  * still as initialised; nvc_vid_grads_priors_only leaves only theirs. A
- * blend model from a file without blend starts with its mask closed; the
- * other way round is refused. */
+ * blend model from a file without blend starts with its mask closed (gated:
+ * nearly); a model without blend or with the other kind cannot take a blend
+ * file. */
 static void check_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
 {
-    for (int blend = f->cfg.blend; blend < 2; blend++) {
+    for (int blend = f->cfg.blend; blend < 3; blend = f->cfg.blend ? 3 : blend + 1) {
         NvcVidConfig c = m->cfg;
         c.blend = blend;
         NvcVidModel n;
@@ -691,7 +693,7 @@ static void check_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFil
         ck_assert_int_gt(priors, 20);
         ck_assert_int_lt(prior_same, priors / 2); /* learnt again: still the new seed's */
         if (blend && !f->cfg.blend) {
-            ck_assert_float_eq(n.p.cd_mask.b[0], -8.0f);
+            ck_assert_float_eq(n.p.cd_mask.b[0], blend == 2 ? NVC_VID_GATE_INIT : -8.0f);
             ck_assert_float_eq(n.p.cd_mask.w[5], 0.0f);
         }
         float *x = malloc(sizeof(float) * 2 * 2 * 3 * S * S);
@@ -714,9 +716,11 @@ static void check_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFil
         free(x);
         nvc_vid_free(&n, nn);
     }
-    if (f->cfg.blend) { /* a model without blend cannot take a blend file */
+    for (int blend = 0; blend < 3 && f->cfg.blend; blend++) {
+        if (blend == f->cfg.blend)
+            continue;
         NvcVidConfig c = m->cfg;
-        c.blend = 0;
+        c.blend = blend;
         NvcVidModel n;
         NvcLrSchedule sch = { 1e-3f, 0, 0, 0 };
         ck_assert_int_eq(nvc_vid_create(&n, nn, &c, 2, 1, S, S, 1, sch, 99), 0);
@@ -725,7 +729,7 @@ static void check_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFil
     }
 }
 
-/* Loop: _i = blend; a model without it keeps file version 1. */
+/* Loop: _i = blend (0, 1, 2 gated); a model without it keeps file version 1. */
 START_TEST(test_export)
 {
     NvcNn *nn;
@@ -755,7 +759,7 @@ START_TEST(test_export)
     ck_assert_uint_eq(f.step, 7);
     ck_assert_int_eq(f.cfg.M, c.M);
     ck_assert_int_eq(f.cfg.blend, _i);
-    ck_assert_int_eq(buf[8] << 8 | buf[9], 1 + _i);
+    ck_assert_int_eq(buf[8] << 8 | buf[9], _i ? 2 : 1);
     int has_dec = 0, has_mask = 0;
     for (int i = 0; i < f.nt; i++) {
         ck_assert(strncmp(f.t[i].name, "y.ctx", 5) && strncmp(f.t[i].name, "mv.hs", 5));
@@ -763,7 +767,7 @@ START_TEST(test_export)
         has_mask |= !strcmp(f.t[i].name, "dec.mask.weight");
     }
     ck_assert(has_dec);
-    ck_assert_int_eq(has_mask, _i);
+    ck_assert_int_eq(has_mask, _i != 0);
     check_init_from_file(m, nn, &f);
     NvcByteWriter bw = { 0 };
     ck_assert_int_eq(nvc_vid_file_write(&f, &bw), 0);
@@ -772,16 +776,18 @@ START_TEST(test_export)
     nvc_bw_free(&bw);
     nvc_vid_file_free(&f);
     ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz - 9, NULL), NVC_ERR_CORRUPT);
-    if (_i) { /* an unknown flag under a valid CRC: refused */
+    if (_i) { /* both kinds, or an unknown flag, under a valid CRC: refused */
         const size_t flags = 8 + 2 + 1 + 4 + 8 + 11 * 2;
-        ck_assert_int_eq(buf[flags] << 8 | buf[flags + 1], 1);
-        for (int v = 3; v >= 1; v -= 2) { /* 3 refused; 1 (resealed the same way) parses */
-            buf[flags + 1] = (uint8_t)v;
+        ck_assert_int_eq(buf[flags] << 8 | buf[flags + 1], _i);
+        const int v[3] = { 3, 4, _i }; /* the last, resealed the same way, parses */
+        for (int k = 0; k < 3; k++) {
+            buf[flags + 1] = (uint8_t)v[k];
             const uint32_t crc = nvc_crc32(0, buf, sz - 4);
-            for (int k = 0; k < 4; k++)
-                buf[sz - 4 + k] = (uint8_t)(crc >> (24 - 8 * k));
-            ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), v == 3 ? NVC_ERR_CORRUPT : 0);
+            for (int b = 0; b < 4; b++)
+                buf[sz - 4 + b] = (uint8_t)(crc >> (24 - 8 * b));
+            ck_assert_int_eq(nvc_vid_file_parse(&f, buf, sz, NULL), k < 2 ? NVC_ERR_CORRUPT : 0);
         }
+        ck_assert_int_eq(f.cfg.blend, _i);
         nvc_vid_file_free(&f);
     }
     buf[sz / 2] ^= 0x10;
@@ -799,7 +805,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("video_model");
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, test_flow);
-    tcase_add_loop_test(tc, test_gradients_distortion, 0, 2);
+    tcase_add_loop_test(tc, test_gradients_distortion, 0, 3);
     tcase_add_test(tc, test_gradients_refresh);
     tcase_add_test(tc, test_gradients_rate);
     tcase_add_test(tc, test_y_noise);
@@ -807,8 +813,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_forward_is_pure);
     tcase_add_test(tc, test_intra);
     tcase_add_test(tc, test_int_prior);
-    tcase_add_loop_test(tc, test_export, 0, 2);
-    tcase_add_loop_test(tc, test_p_frame_loop, 0, 2);
+    tcase_add_loop_test(tc, test_export, 0, 3);
+    tcase_add_loop_test(tc, test_p_frame_loop, 0, 3);
     tcase_add_test(tc, test_learn);
     suite_add_tcase(s, tc);
     return s;

@@ -67,9 +67,9 @@ static void usage(FILE *f)
             "      --y-weight W       weight of the residual bits in the training loss (default 1)\n"
             "      --y-init-scale K   a new model's residual latent starts K times larger (default 32; 1: the\n"
             "                         seeded initialisation, whose latent rounds away; video-v1 used 1)\n"
-            "      --blend 0|1        1: a new model's output adds the motion-compensated previous frame\n"
-            "                         under a learned mask (an experiment, nvc/VIDEO.md; default 0, as\n"
-            "                         video-v1..v3)\n"
+            "      --blend 0|1|2      1: a new model's output adds the motion-compensated previous frame\n"
+            "                         under a learned mask; 2 (gated): the mask mixes that frame and the\n"
+            "                         decoder's output (experiments, nvc/VIDEO.md; default 0, as video-v1..v3)\n"
             "      --mv-init-scale K  the same for the motion latent (default 1: as initialised)\n"
             "      --init FILE        a new run starts from a model file (nvc-train --export; e.g. the\n"
             "                         shipped models/video-v3.nvcm): its architecture, transforms, scalers\n"
@@ -164,7 +164,7 @@ static int video_option(void *ctx, int c, const char *arg)
         break;
     case O_MVWEIGHT: o->mv_weight = positive(arg, "--mv-weight", 100); break;
     case O_YWEIGHT: o->y_weight = positive(arg, "--y-weight", 100); break;
-    case O_BLEND: o->cfg.blend = (int)tool_parse_int(arg, "--blend", 0, 1); break;
+    case O_BLEND: o->cfg.blend = (int)tool_parse_int(arg, "--blend", 0, 2); break;
     case O_YINIT: o->y_init_scale = positive(arg, "--y-init-scale", 1000); break;
     case O_INIT: o->init_path = arg; break;
     case O_PRIORSTEPS: o->prior_steps = (int)tool_parse_int(arg, "--prior-steps", 0, 100000000); break;
@@ -458,7 +458,7 @@ int tool_train_video(int argc, char **argv)
             tool_fail(ret, "%s: not a video model file", o.init_path);
         const int blend = cfg.blend;
         cfg = init.cfg;
-        cfg.blend = blend || init.cfg.blend;
+        cfg.blend = blend ? blend : init.cfg.blend;
         o.init = &init;
     }
     if (nvc_vid_config_check(&cfg, &lg) < 0)
