@@ -44,6 +44,13 @@ grep -q "started from .*v.nvcm (tiny, step 4)" "$tmp/err" || { fail "--init: not
 grep -q '^g1=4$' "$tmp/i.ckpt.cfg" && grep -q '^blend=1$' "$tmp/i.ckpt.cfg" && grep -q '^prior_steps=2$' "$tmp/i.ckpt.cfg" ||
   { fail "--init: architecture file"; cat "$tmp/i.ckpt.cfg"; }
 
+# the next phase with a new schedule: warm-up again from the resumed step (step 3 -> 5 of
+# --warmup 4 at 1e-3: the second new step runs at 2/4 of it)
+"$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 -o "$tmp/i.ckpt" -n 5 --lr 1e-3 \
+  --warmup 4 --new-schedule "$clip" 2>"$tmp/err" || { fail "--new-schedule: status $?"; cat "$tmp/err"; }
+grep -q "a new learning-rate schedule from step 3" "$tmp/err" && grep -q "step 5/5 .* lr 0.0005 " "$tmp/err" ||
+  { fail "--new-schedule: not restarted"; cat "$tmp/err"; }
+
 # evaluation of the checkpoint: one CSV line per quality
 "$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 -o "$tmp/v.ckpt" --eval --calib 1 "$clip" \
   >"$tmp/eval" 2>"$tmp/err" || { fail "eval: status $?"; cat "$tmp/err"; }

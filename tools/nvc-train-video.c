@@ -41,6 +41,8 @@ static void usage(FILE *f)
             "or folders of them).\n"
             "  -o, --checkpoint FILE  checkpoint (default video.ckpt); an existing one is resumed\n"
             "      --restart          start from scratch even if the checkpoint exists\n"
+            "      --new-schedule     resuming: the learning-rate schedule (warm-up, cosine to --steps) and\n"
+            "                         Adam's bias correction start again here (once, when a phase changes)\n"
             "      --export MODEL     write the deployable model file from the checkpoint\n"
             "      --calib N          export: calibration batches of chains (default 16)\n"
             "      --name NAME        export: model name recorded in the file (default " DEFAULT_NAME ")\n"

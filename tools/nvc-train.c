@@ -40,6 +40,8 @@ static void usage(FILE *f)
             "  -o, --checkpoint FILE  checkpoint (default image.ckpt); an existing one is resumed,\n"
             "                         its architecture read from FILE.cfg\n"
             "      --restart          start from scratch even if the checkpoint exists\n"
+            "      --new-schedule     resuming: the learning-rate schedule (warm-up, cosine to --steps) and\n"
+            "                         Adam's bias correction start again here (once, when a phase changes)\n"
             "      --export MODEL     write the deployable model file from the checkpoint\n"
             "                         (calibrates the integer prior on DATA) and exit\n"
             "      --name NAME        model name recorded in the exported file (default " DEFAULT_NAME ")\n"

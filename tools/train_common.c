@@ -29,6 +29,7 @@ static const struct option shared_longopts[] = {
     { "max-side", required_argument, NULL, TOOL_TRAIN_OPT_MAXSIDE }, { "seed", required_argument, NULL, TOOL_TRAIN_OPT_SEED },
     { "log", required_argument, NULL, TOOL_TRAIN_OPT_LOG }, { "threads", required_argument, NULL, 't' },
     { "device", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, TOOL_TRAIN_OPT_QUIET },
+    { "new-schedule", no_argument, NULL, TOOL_TRAIN_OPT_NEWSCHED },
     { "help", no_argument, NULL, 'h' },
 };
 
@@ -88,6 +89,7 @@ static int shared_option(ToolTrainOptions *o, const ToolTrainCli *cli, int c, co
     switch (c) {
     case 'o': o->ckpt = arg; break;
     case TOOL_TRAIN_OPT_RESTART: o->restart = 1; break;
+    case TOOL_TRAIN_OPT_NEWSCHED: o->new_schedule = 1; break;
     case TOOL_TRAIN_OPT_EXPORT: o->export_path = arg; break;
     case TOOL_TRAIN_OPT_NAME: o->name = arg; break;
     case TOOL_TRAIN_OPT_LIST: tool_train_read_list(o, arg); break;
@@ -235,6 +237,15 @@ void tool_train_resume(ToolTrainRun *r)
         return;
     tool_train_load(r->o, r->nn, r->params, r->pbuf, r->opt, &r->step, "cannot resume");
     fprintf(stderr, "%s: resuming %s at step %" PRIu64 "\n", tool_name, r->o->ckpt, r->step);
+    NvcAdam *opt = r->opt;
+    if (r->o->new_schedule) {
+        opt->step = 0;
+        fprintf(stderr, "%s: a new learning-rate schedule from step %" PRIu64 "\n", tool_name, r->step);
+    }
+    /* the schedule's end is the trainer's: the optimizer's count started
+     * r->step - opt->step steps later (a new schedule) */
+    if (opt->sched.total > 0 && r->step >= (uint64_t)opt->step)
+        opt->sched.total = r->o->steps - (int)(r->step - (uint64_t)opt->step);
 }
 
 void tool_train_start(ToolTrainRun *r)

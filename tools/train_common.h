@@ -20,6 +20,7 @@ typedef struct ToolTrainOptions {
     const char **data;   /* DATA paths (positional and --list) */
     int ndata;
     int crop, batch, steps, warmup, save_every, threads, restart, quiet;
+    int new_schedule;    /* --new-schedule: the resumed run's optimizer step count starts again */
     float lr, lr_min, clip;
     uint64_t seed;
     enum NvcNnBackend device;
@@ -32,7 +33,7 @@ enum {
     TOOL_TRAIN_OPT_RESTART = 256, TOOL_TRAIN_OPT_EXPORT, TOOL_TRAIN_OPT_NAME, TOOL_TRAIN_OPT_LIST,
     TOOL_TRAIN_OPT_WIDTHS, TOOL_TRAIN_OPT_LATENT, TOOL_TRAIN_OPT_LAMBDA, TOOL_TRAIN_OPT_CROP, TOOL_TRAIN_OPT_LR,
     TOOL_TRAIN_OPT_LRMIN, TOOL_TRAIN_OPT_WARMUP, TOOL_TRAIN_OPT_CLIP, TOOL_TRAIN_OPT_SAVE, TOOL_TRAIN_OPT_MAXSIDE,
-    TOOL_TRAIN_OPT_SEED, TOOL_TRAIN_OPT_LOG, TOOL_TRAIN_OPT_QUIET, TOOL_TRAIN_OPT_NEXT
+    TOOL_TRAIN_OPT_SEED, TOOL_TRAIN_OPT_LOG, TOOL_TRAIN_OPT_QUIET, TOOL_TRAIN_OPT_NEWSCHED, TOOL_TRAIN_OPT_NEXT
 };
 
 typedef struct ToolTrainCli {
@@ -103,7 +104,11 @@ NvcNn *tool_train_nn(const ToolTrainOptions *o);
 void tool_train_load(const ToolTrainOptions *o, NvcNn *nn, const NvcArena *params, float *pbuf, NvcAdam *opt,
                      uint64_t *step, const char *what);
 
-/* Resume o->ckpt unless --restart or absent. */
+/* Resume o->ckpt unless --restart or absent. The learning-rate schedule
+ * runs on the optimizer's step count; --new-schedule sets it to 0 (warm-up,
+ * cosine and Adam's bias correction start again: for tensors whose moments
+ * are zero, e.g. after --prior-steps). The cosine then ends at --steps, the
+ * trainer's count, on this and every later resume. */
 void tool_train_resume(ToolTrainRun *r);
 
 /* After resuming and writing the .cfg: open --log, seed r->rng, start the clock. */
