@@ -325,6 +325,57 @@ static void zscale_from_int(float *z_scale, const NvcImgInt *ii)
         z_scale[i] = (float)(ii->zscale_q16[i] / 65536.0);
 }
 
+/* A float layer computing what the integer layer c computes, without its
+ * rounding and clamps: the integer layer maps inputs x_int = u_in x to
+ * outputs (b + sum w x_int) mul / 2^shift = u_out y, so w u_in mul / (2^shift
+ * u_out) and b mul / (2^shift u_out) are its float weights and bias. Units:
+ * input channels [i0, i1) u0 (a Q4 latent 16, z_hat 1), the others and every
+ * output 4096 (ReLU activations in [0, 1] for 0..4095, the Q12 outputs
+ * themselves). */
+static int dequant_layer(const NvcImgConv *dst, const NvcIntConv *c, int ci, int co, int k, int i0, int i1,
+                         double u0)
+{
+    if (c->ci != ci || c->co != co || c->k != k)
+        return NVC_ERR(EINVAL);
+    const int cig = c->dw ? 1 : ci, k2 = k * k;
+    const double u = 4096.0;
+    for (int o = 0; o < co; o++) {
+        const double mo = ldexp((double)c->mul[o], -(int)c->shift[o]);
+        for (int i = 0; i < cig; i++) {
+            const double ui = !c->dw && i >= i0 && i < i1 ? u0 : u;
+            for (int t = 0; t < k2; t++) {
+                const size_t j = ((size_t)o * cig + i) * k2 + t;
+                dst->w[j] = (float)(c->w[j] * mo * ui / u);
+            }
+        }
+        dst->b[o] = (float)(c->b[o] * mo / u);
+    }
+    return 0;
+}
+
+/* The prior networks of one latent from the file's integer layers. */
+static int dequant_prior(NvcVidPriorParams *p, const NvcVidInt *vi, int M, int Cz, int P)
+{
+    const NvcImgInt *ii = &vi->ii;
+    const int hs_ci[5] = { Cz, P, P, P, P }, hs_co[5] = { P, 4 * P, P, 4 * P, P }, hs_k[5] = { 3, 1, 3, 1, 1 };
+    int ret = 0;
+    for (int i = 0; i < 5 && !ret; i++)
+        ret = dequant_layer(&p->hs[i], &ii->hs[i], hs_ci[i], hs_co[i], hs_k[i], 0, i ? 0 : Cz, 1.0); /* z_hat */
+    if (!ret) /* [h, the previous latent in Q4] */
+        ret = dequant_layer(&p->fuse, &vi->fuse, P + M, P, 1, P, P + M, 16.0);
+    if (!ret)
+        ret = dequant_layer(&p->p0, &ii->p0, P, 2 * M, 1, 0, 0, 1.0);
+    for (int s = 0; s < 3 && !ret; s++) {
+        const NvcIntConv *L = ii->ctx[s];
+        if ((ret = dequant_layer(&p->ctx[s].in, &L[0], M + P, P, 1, 0, M, 16.0)) < 0 || /* [y_hat so far Q4, feat] */
+            (ret = dequant_layer(&p->ctx[s].dw, &L[1], P, P, 3, 0, 0, 1.0)) < 0 ||
+            (ret = dequant_layer(&p->ctx[s].mid, &L[2], P, P, 1, 0, 0, 1.0)) < 0)
+            break;
+        ret = dequant_layer(&p->ctx[s].out, &L[3], P, 2 * M, 1, 0, 0, 1.0);
+    }
+    return ret;
+}
+
 int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
 {
     const NvcVidConfig *a = &m->cfg, *b = &f->cfg;
@@ -354,12 +405,16 @@ int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f)
         limits_from_table(p.q_dec, f->q_dec, a->g2);
         zscale_from_int(p.mvp.z_scale, &f->mv.ii);
         zscale_from_int(p.yp.z_scale, &f->y.ii);
+        ret = dequant_prior(&p.mvp, &f->mv, a->Mm, a->Czm, a->Pm);
+        if (!ret)
+            ret = dequant_prior(&p.yp, &f->y, a->M, a->Cz, a->P);
         if (a->blend && !b->blend) { /* a mask that starts (nearly) closed: the file's pictures, nearly */
             memset(p.cd_mask.w, 0, sizeof(float) * 3 * a->g1 * 9);
             for (int j = 0; j < 3; j++)
                 p.cd_mask.b[j] = a->blend == 2 ? NVC_VID_GATE_INIT : -8.0f;
         }
-        ret = nvc_nn_upload(nn, m->pbuf, host, m->params.size);
+        if (!ret)
+            ret = nvc_nn_upload(nn, m->pbuf, host, m->params.size);
     }
     free(host);
     return ret;

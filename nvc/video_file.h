@@ -61,13 +61,13 @@ int nvc_vid_export(NvcVidModel *m, NvcNn *nn, const NvcVidClipSet *set, int batc
                    uint64_t step, const char *path, NvcVidExportStats *st, const NvcLogger *logger);
 
 /* Start a training model (train > 0, before any step) from a model file:
- * its float transforms, the scalers' limits (rows 0 and 63 of its tables) and
- * the z scales. The prior networks, integers in the file, keep m's
- * initialisation: train them first with the rest frozen
- * (nvc_vid_grads_priors_only). m's configuration must be the file's; a
- * blend model may start from a file without (its mask starts closed:
- * sigmoid(-8); gated, nearly closed: NVC_VID_GATE_INIT). NVC_ERR(EINVAL) on a
- * mismatch. */
+ * its float transforms, the scalers' limits (rows 0 and 63 of its tables),
+ * the z scales and the prior networks, each integer layer as the float layer
+ * that computes the same without the rounding (weights x multiplier /
+ * 2^shift, in the integer network's units: hidden activations 0..4095 read
+ * as [0, 1]). m's configuration must be the file's; a blend model may start
+ * from a file without (its mask starts closed: sigmoid(-8); gated, nearly
+ * closed: NVC_VID_GATE_INIT). NVC_ERR(EINVAL) on a mismatch. */
 int nvc_vid_init_from_file(NvcVidModel *m, NvcNn *nn, const NvcVidModelFile *f);
 
 #endif /* NVC_NVC_VIDEO_FILE_H */

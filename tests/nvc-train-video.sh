@@ -36,7 +36,7 @@ tail -n 1 "$tmp/log.csv" | grep -q '^4,' || { fail "log: last line is not step 4
 head -c 8 "$tmp/v.nvcm" | grep -q NVCVIDM1 || fail "export: not a video model file"
 grep -q "tiny (step 4)" "$tmp/err" && grep -q "bpp with the integer priors" "$tmp/err" || { fail "export report"; cat "$tmp/err"; }
 
-# a new run from the exported file (--init): its architecture, priors learnt again first
+# a new run from the exported file (--init): its architecture, a priors-only phase first
 # shellcheck disable=SC2086
 "$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 --quiet -o "$tmp/i.ckpt" -n 3 \
   --init "$tmp/v.nvcm" --prior-steps 2 --blend 1 "$clip" 2>"$tmp/err" || { fail "--init: status $?"; cat "$tmp/err"; }

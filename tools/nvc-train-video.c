@@ -74,10 +74,9 @@ static void usage(FILE *f)
             "                         decoder's output (experiments, nvc/VIDEO.md; default 0, as video-v1..v3)\n"
             "      --mv-init-scale K  the same for the motion latent (default 1: as initialised)\n"
             "      --init FILE        a new run starts from a model file (nvc-train --export; e.g. the\n"
-            "                         shipped models/video-v3.nvcm): its architecture, transforms, scalers\n"
-            "                         and z scales; its prior networks (integers there) are learnt again\n"
-            "      --prior-steps N    steps 0..N-1 train only the prior networks (default 0; with --init:\n"
-            "                         let the priors catch up before the transforms move)\n"
+            "                         shipped models/video-v3.nvcm): its architecture, transforms, scalers,\n"
+            "                         z scales and prior networks (its integer layers as float layers)\n"
+            "      --prior-steps N    steps 0..N-1 train only the prior networks (default 0)\n"
             "      --y-noise          the residual latent reaches the decoder as y + uniform noise instead\n"
             "                         of rounded (straight through), so a small latent still carries its\n"
             "                         signal (an experiment: it did not speed up the probes of nvc/VIDEO.md)\n"
@@ -279,7 +278,7 @@ static void init_from_file(const VOptions *o, NvcVidModel *m, NvcNn *nn)
     int ret = nvc_vid_init_from_file(m, nn, o->init);
     if (ret < 0)
         tool_fail(ret, "%s: cannot start from it", o->init_path);
-    fprintf(stderr, "%s: started from %s (%s, step %" PRIu64 "); its prior networks are learnt again\n", tool_name,
+    fprintf(stderr, "%s: started from %s (%s, step %" PRIu64 "); prior networks from its integer layers\n", tool_name,
             o->init_path, o->init->name, o->init->step);
 }
 
