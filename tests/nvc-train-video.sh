@@ -55,6 +55,12 @@ grep -q "a new learning-rate schedule from step 3" "$tmp/err" && grep -q "step 5
 "$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 -o "$tmp/v.ckpt" --eval --calib 1 "$clip" \
   >"$tmp/eval" 2>"$tmp/err" || { fail "eval: status $?"; cat "$tmp/err"; }
 [ "$(grep -c '^[0-9]*,[0-9.]*,[0-9.]*,[0-9.]*,' "$tmp/eval")" -eq 4 ] || { fail "eval output"; cat "$tmp/eval"; }
+# ... and of the exported file (--init): its step, four lines
+"$tool" --model video --crop 64 -b 1 --chain 2 --intra source -t 1 -o "$tmp/none.ckpt" --init "$tmp/v.nvcm" --eval \
+  --calib 1 "$clip" >"$tmp/eval" 2>"$tmp/err" || { fail "eval --init: status $?"; cat "$tmp/err"; }
+grep -q '^# step 4,' "$tmp/eval" && [ "$(grep -c '^[0-9]*,[0-9.]*,[0-9.]*,[0-9.]*,' "$tmp/eval")" -eq 4 ] ||
+  { fail "eval --init output"; cat "$tmp/eval"; }
+[ -e "$tmp/none.ckpt" ] && fail "eval --init wrote a checkpoint"
 
 # bad input: status != 0 and one line on stderr
 bad() {

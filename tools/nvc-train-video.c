@@ -46,7 +46,8 @@ static void usage(FILE *f)
             "      --export MODEL     write the deployable model file from the checkpoint\n"
             "      --calib N          export: calibration batches of chains (default 16)\n"
             "      --name NAME        export: model name recorded in the file (default " DEFAULT_NAME ")\n"
-            "      --eval             evaluate the checkpoint (or the initial weights without one) on --calib\n"
+            "      --eval             evaluate the checkpoint (with --init: that model file; without either:\n"
+            "                         the initial weights) on --calib\n"
             "                         fixed batches of chains of DATA at q 0, 21, 42, 63\n"
             "      --list FILE        more DATA paths, one per line ('#' comments)\n"
             "      --widths A,B,C,D   feature widths at 1, 1/2, 1/4, 1/8 (default 24,48,64,64)\n"
@@ -394,8 +395,13 @@ static int eval_model(const VOptions *o, NvcNn *nn, const NvcVidClipSet *set, co
     int ret;
     uint64_t step = 0;
     struct stat st;
-    if (!stat(t->ckpt, &st))
+    if (o->init) { /* the model file, its priors as float layers */
+        if ((ret = nvc_vid_init_from_file(&m, nn, o->init)) < 0)
+            tool_fail(ret, "%s: cannot evaluate it", o->init_path);
+        step = o->init->step;
+    } else if (!stat(t->ckpt, &st)) {
         tool_train_load(t, nn, &m.params, m.pbuf, &m.opt, &step, "cannot read");
+    }
     NvcVidIntra vi;
     intra_open(o, &vi, nn);
     const size_t nx = (size_t)t->batch * 3 * t->crop * t->crop;
@@ -453,7 +459,7 @@ int tool_train_video(int argc, char **argv)
     if (!t->restart || t->export_path || o.eval)
         read_cfg(t->ckpt, &cfg);
     NvcVidModelFile init = { 0 };
-    if (o.init_path && !t->export_path && !o.eval && (t->restart || stat(t->ckpt, &st))) {
+    if (o.init_path && !t->export_path && (o.eval || t->restart || stat(t->ckpt, &st))) {
         int ret = nvc_vid_file_load(&init, o.init_path, "--init", &lg);
         if (ret < 0)
             tool_fail(ret, "%s: not a video model file", o.init_path);
